@@ -1,0 +1,106 @@
+"""A trained landmark detector: network + heatmap codec + the input it expects, saved as one file.
+
+The detector works in the network's input frame (processed image, height x width of the variant).
+Mapping to original scan pixels is the job of the transforms kept with each sample
+(foot_landmarks.geometry), so this class stays independent of how a scan was preprocessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from foot_landmarks.codecs import GaussianHeatmapCodec
+from foot_landmarks.models.factory import build_network, heatmap_stride
+
+# Inputs are 8-bit prints, bright on black; a fixed affine keeps them near zero mean, unit scale.
+PIXEL_MEAN, PIXEL_STD = 0.2, 0.3
+
+
+def best_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def normalise(images01: torch.Tensor) -> torch.Tensor:
+    """Float images in [0, 1] -> the network's input scale."""
+    return (images01 - PIXEL_MEAN) / PIXEL_STD
+
+
+def to_network_input(images_uint8: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) or (B, 1, H, W) uint8 -> normalised float (B, 1, H, W)."""
+    if images_uint8.ndim == 3:
+        images_uint8 = images_uint8[:, None]
+    return normalise(images_uint8.float() / 255.0)
+
+
+@dataclass
+class LandmarkDetector:
+    """`config` holds the variant's model parameters (architecture, encoder, input_size, sigma,
+    decoder, ...) and `info` what training recorded (weights used, data fingerprint, ...)."""
+
+    config: dict
+    network: nn.Module
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, config: dict) -> "LandmarkDetector":
+        network, weights_used = build_network(config)
+        return cls(config=dict(config), network=network, info={"encoder_weights_used": weights_used})
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return int(self.config["input_size"][0]), int(self.config["input_size"][1])
+
+    def codec(self, decoder: str | None = None) -> GaussianHeatmapCodec:
+        return GaussianHeatmapCodec(
+            self.input_size,
+            stride=heatmap_stride(self.config),
+            sigma=float(self.config.get("sigma", 2.0)),
+            decoder=decoder or self.config.get("decoder", "dark"),
+        )
+
+    @torch.no_grad()
+    def predict_heatmaps(self, images_uint8: np.ndarray, batch_size: int = 16, device=None) -> np.ndarray:
+        """(N, H, W) uint8 input-frame images -> (N, 8, h, w) float32 heatmaps."""
+        device = device or best_device()
+        net = self.network.to(device).eval()
+        out = []
+        for start in range(0, len(images_uint8), batch_size):
+            batch = torch.as_tensor(np.ascontiguousarray(images_uint8[start : start + batch_size]), device=device)
+            x = to_network_input(batch)
+            if device.type == "cuda":
+                x = x.contiguous(memory_format=torch.channels_last)
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    out.append(net(x).float().cpu())
+            else:
+                out.append(net(x).float().cpu())
+        return torch.cat(out).numpy() if out else np.zeros((0, 8, *self.codec().heatmap_size), np.float32)
+
+    def predict(self, images_uint8: np.ndarray, batch_size: int = 16, decoder: str | None = None):
+        """(N, H, W) uint8 -> points (N, 8, 2) in input-frame px and confidence (N, 8)."""
+        return self.codec(decoder).decode(self.predict_heatmaps(images_uint8, batch_size))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, half: bool = True) -> Path:
+        """One file: config, info and the weights (fp16 by default: half the size, same points)."""
+        state = {
+            k: (v.half() if half and v.is_floating_point() else v).cpu()
+            for k, v in self.network.state_dict().items()
+        }
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"config": self.config, "info": self.info, "state_dict": state}, path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> "LandmarkDetector":
+        blob = torch.load(Path(path), map_location="cpu", weights_only=True)
+        config = dict(blob["config"])
+        network, _ = build_network({**config, "encoder_weights": "none"})
+        reference = network.state_dict()
+        network.load_state_dict({k: v.to(reference[k].dtype) for k, v in blob["state_dict"].items()})
+        return cls(config=config, network=network.eval(), info=dict(blob.get("info", {})))

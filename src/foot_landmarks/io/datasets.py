@@ -1,0 +1,115 @@
+"""Kedro datasets kedro-datasets lacks: lazy scan images and VIA annotation files.
+
+``ScanImageDataset.load()`` decodes nothing: it returns a :class:`ScanImage` handle (a path),
+small enough to send to worker processes, which decode the scan at the resolution they need
+(a 300 dpi A4 page is 3507x2550; most decisions need an eighth of that, and JPEG can decode at
+1/2, 1/4 or 1/8 scale directly, far faster than decoding in full and shrinking).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+from kedro.io import AbstractDataset, DatasetError
+from PIL import Image
+
+from foot_landmarks.geometry import Matrix, scale_matrix
+from foot_landmarks.io.via import ViaAnnotations, read_via
+
+REDUCTIONS = (1, 2, 4, 8)  # the scales JPEG decodes at directly (scaled IDCT)
+
+
+def _to_gray8(img: Image.Image) -> np.ndarray:
+    """8-bit grayscale, stretching 16-bit and float scans to 0-255 instead of clipping them."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        return np.zeros(arr.shape, np.uint8) if hi <= lo else np.rint((arr - lo) * 255 / (hi - lo)).astype(np.uint8)
+    return np.asarray(img if img.mode == "L" else img.convert("L"), dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class ScanImage:
+    """A scan on disk, decoded on demand."""
+
+    path: str
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.path).name
+
+    def size(self) -> tuple[int, int]:
+        """(width, height) from the header, without decoding (raises OSError if unreadable)."""
+        with Image.open(self.path) as img:
+            return img.size
+
+    def read(self, reduce: int = 1) -> tuple[np.ndarray, Matrix]:
+        """The scan as 8-bit grayscale, shrunk by `reduce` (1, 2, 4 or 8), and the matrix from
+        original pixels to the returned pixels.
+
+        Reading decodes the whole stream, so a truncated or corrupt file raises OSError here.
+        """
+        if reduce not in REDUCTIONS:
+            raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce}")
+        with Image.open(self.path) as img:
+            width = img.size[0]
+            if reduce > 1 and img.format in ("JPEG", "MPO"):
+                # The scaled IDCT averages reduce x reduce blocks: pixel-centre scaling by 1/reduce.
+                img.draft("L", (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
+            img.load()
+            gray = _to_gray8(img)
+        if gray.shape[1] * reduce < width:  # not a JPEG (or draft declined): box-reduce ourselves
+            gray = np.asarray(Image.fromarray(gray).reduce(reduce))
+        achieved = round(width / gray.shape[1])
+        return gray, scale_matrix(1.0 / achieved, 1.0 / achieved)
+
+
+def reduction_for(long_side: int, target: int) -> int:
+    """The largest decode reduction that keeps `long_side` at least `target` pixels."""
+    return max([r for r in REDUCTIONS if long_side / r >= target] or [1])
+
+
+class ScanImageDataset(AbstractDataset[None, ScanImage]):
+    """Read-only image file (jpg/png/tif/bmp) whose load returns a lazy :class:`ScanImage`.
+
+    Meant as the ``dataset`` of a ``partitions.PartitionedDataset`` over data/01_raw.
+    """
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = str(filepath)
+        self.metadata = metadata
+
+    def load(self) -> ScanImage:
+        return ScanImage(self._filepath)
+
+    def save(self, data: None) -> None:
+        raise DatasetError("ScanImageDataset is read-only: raw scans are never modified")
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}
+
+
+class ViaAnnotationsDataset(AbstractDataset[None, ViaAnnotations]):
+    """Read-only VIA CSV export or JSON export/project, loaded as :class:`ViaAnnotations`."""
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = str(filepath)
+        self.metadata = metadata
+
+    def load(self) -> ViaAnnotations:
+        return read_via(self._filepath)
+
+    def save(self, data: ViaAnnotations) -> None:
+        raise DatasetError("ViaAnnotationsDataset is read-only: raw annotations are never modified")
+
+    def _exists(self) -> bool:
+        return Path(self._filepath).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath}

@@ -1,0 +1,36 @@
+"""The 8 plantar landmarks of ../shared/LANDMARKS.md: numbers, names, order and units.
+
+Every module refers to landmarks through this file, so the numbering (1-8, as in the study)
+is written down once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_LANDMARKS = 8
+LANDMARK_IDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+LANDMARK_NAMES: dict[int, str] = {
+    1: "hallux tip",
+    2: "second toe tip",
+    3: "third toe tip",
+    4: "fourth toe tip",
+    5: "fifth toe tip",
+    6: "medial forefoot extreme",
+    7: "lateral forefoot extreme",
+    8: "heel point",
+}
+TOE_IDS: tuple[int, ...] = (1, 2, 3, 4, 5)
+MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL = 6, 7, 8
+SIDES: tuple[str, ...] = ("left", "right")
+STUDY_DPI = 300.0
+MM_PER_INCH = 25.4
+
+
+def px_to_mm(px: np.ndarray | float, dpi: np.ndarray | float) -> np.ndarray | float:
+    """Pixels of a scan at `dpi` to millimetres (LANDMARKS.md: px x 25.4 / dpi)."""
+    return np.asarray(px, dtype=float) * MM_PER_INCH / np.asarray(dpi, dtype=float)
+
+
+def mm_to_px(mm: np.ndarray | float, dpi: np.ndarray | float) -> np.ndarray | float:
+    return np.asarray(mm, dtype=float) * np.asarray(dpi, dtype=float) / MM_PER_INCH

@@ -1,0 +1,1 @@
+"""Landmark models: the geometric baseline and the learned heatmap networks."""

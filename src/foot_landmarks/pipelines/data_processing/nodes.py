@@ -1,0 +1,368 @@
+"""Nodes of the data_processing pipeline: raw scans + VIA files -> clean crops, samples, splits.
+
+Every node is a plain function of data (I/O lives in the catalog). Raw scans arrive as lazy
+:class:`~foot_landmarks.io.datasets.ScanImage` handles from a PartitionedDataset over
+data/01_raw, so the slow per-image work (decoding, segmenting) runs in worker processes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.io.datasets import ScanImage, reduction_for
+from foot_landmarks.io.via import ViaAnnotations
+from foot_landmarks.landmarks import LANDMARK_IDS, SIDES
+from foot_landmarks.segmentation import (
+    PAPER,
+    SegmentationParams,
+    clean_page,
+    keep_region,
+    print_problem,
+    segment_print,
+)
+from foot_landmarks.side_detection import detect_side
+from foot_landmarks.splitting import assign_splits
+from foot_landmarks.validation import (
+    REJECTION_COLUMNS,
+    check_annotated_images_exist,
+    check_annotated_without_points,
+    check_duplicate_names,
+    check_images_annotated,
+    check_landmark_ids,
+    check_points_inside,
+    check_side,
+    parser_problems,
+    raise_if_rejected,
+    rejection_table,
+)
+
+log = logging.getLogger(__name__)
+
+ANNOTATION_COLUMNS = ["dataset", "image", "file_size", "side", "subject", "dpi", "source", "usable", "attributes"]
+POINT_COLUMNS = ["dataset", "image", "landmark", "x", "y", "visible", "foot"]
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _split_partition(partition: str) -> tuple[str, str]:
+    """'synthetic/images/a.jpg' -> ('synthetic', 'images/a.jpg')."""
+    dataset, _, rest = partition.replace("\\", "/").partition("/")
+    return dataset, rest
+
+
+def _image_key(name: str) -> str:
+    """A file's name relative to its data set's images/ folder, as VIA files may write it
+    ('./images/a.jpg', 'images/a.jpg' or 'a.jpg' all mean images/a.jpg)."""
+    name = name.replace("\\", "/")
+    return name[len("images/") :] if name.startswith("images/") else name
+
+
+def _drop_files(table: pd.DataFrame, files: set[tuple[str, str]]) -> pd.DataFrame:
+    """The rows of `table` whose (dataset, image) is not in `files`."""
+    mask = np.array([(d, i) not in files for d, i in zip(table["dataset"], table["image"])], dtype=bool)
+    return table.loc[mask]
+
+
+def _parallel_map(fn: Callable[..., Any], items: list[tuple], workers: int, what: str, every: int = 100) -> list:
+    """`fn(*item)` for every item, on `workers` processes, logging progress every `every` items."""
+    start, results = time.perf_counter(), []
+
+    def progress(done: int) -> None:
+        if done % every == 0 or done == len(items):
+            rate = done / max(time.perf_counter() - start, 1e-9)
+            log.info("%s: %d/%d images (%.1f images/s)", what, done, len(items), rate)
+
+    if workers <= 1 or len(items) < 2:
+        for item in items:
+            results.append(fn(*item))
+            progress(len(results))
+        return results
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for result in pool.map(fn, *zip(*items), chunksize=max(1, min(16, len(items) // (4 * workers)))):
+            results.append(result)
+            progress(len(results))
+    return results
+
+
+def _segmentation_params(options: Mapping[str, Any] | None) -> SegmentationParams:
+    options = dict(options or {})
+    if "print_fill_range" in options:
+        options["print_fill_range"] = tuple(options["print_fill_range"])
+    return SegmentationParams(**options)
+
+
+# --- 1. ingest ------------------------------------------------------------------------------
+
+
+def collect_annotations(
+    raw_annotations: Mapping[str, Callable[[], ViaAnnotations]], annotation_files: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read every data set's VIA files into one annotation table and one point table.
+
+    When a data set has both a CSV export and a JSON project, an image is taken from the first
+    file in `annotation_files` that lists it, so the same points are never counted twice.
+    Returns (annotations, landmark_points, annotation_rejections).
+    """
+    image_tables, point_tables, rejected = [], [], []
+    seen: set[tuple[str, str]] = set()
+    chosen = sorted(
+        (p for p in raw_annotations if _split_partition(p)[1] in annotation_files),
+        key=lambda p: (_split_partition(p)[0], annotation_files.index(_split_partition(p)[1])),
+    )
+    for partition in chosen:
+        dataset, name = _split_partition(partition)
+        via = raw_annotations[partition]()
+        images = via.images.assign(dataset=dataset, image=via.images["image"].map(_image_key))
+        images = _drop_files(images, seen)
+        points = via.points.assign(dataset=dataset, image=via.points["image"].map(_image_key))
+        points = points[points["image"].isin(images["image"])]
+        seen.update((dataset, i) for i in images["image"])
+        image_tables.append(images[ANNOTATION_COLUMNS])
+        point_tables.append(points[POINT_COLUMNS])
+        bad, notes = parser_problems(dataset, [(_image_key(f), p) for f, p in via.problems])
+        rejected += bad
+        for _, file, reason in notes:
+            log.info("%s/%s: %s (ignored)", dataset, file, reason)
+        log.info("%s: %d annotated images, %d points from %s", dataset, len(images), len(points), name)
+    annotations = pd.concat(image_tables, ignore_index=True) if image_tables else pd.DataFrame(columns=ANNOTATION_COLUMNS)
+    points = pd.concat(point_tables, ignore_index=True) if point_tables else pd.DataFrame(columns=POINT_COLUMNS)
+    return annotations, points, rejection_table(rejected, "annotation")
+
+
+# --- 2. validate ----------------------------------------------------------------------------
+
+
+def _probe_scan(scan: ScanImage, detect: bool, analysis_long_side: int, seg: SegmentationParams, min_score: float) -> dict:
+    """Decode a scan at low resolution (a truncated file fails here) and, if asked, detect its side."""
+    out = {"error": None, "width": -1, "height": -1, "side_detected": None, "side_score": np.nan}
+    try:
+        width, height = scan.size()
+        gray, _ = scan.read(reduction_for(max(width, height), analysis_long_side))
+    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
+        return {**out, "error": f"unreadable image file ({type(exc).__name__}: {exc})"}
+    out.update(width=width, height=height)
+    if detect:
+        estimate = detect_side(segment_print(gray, seg).mask, min_score)
+        out.update(side_detected=estimate.side, side_score=estimate.score)
+    return out
+
+
+def validate_samples(
+    annotations: pd.DataFrame,
+    landmark_points: pd.DataFrame,
+    annotation_rejections: pd.DataFrame,
+    raw_images: Mapping[str, Callable[[], ScanImage]],
+    options: Mapping[str, Any],
+    strict: bool,
+    workers: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check files and annotations; return (candidates, validation_rejections).
+
+    Candidates are the annotated images that passed every check, one row each with their 8
+    points in original pixels and their side (annotated, else detected). Strict mode raises one
+    error listing every offender instead of quarantining them.
+    """
+    suffixes = tuple(s.lower() for s in options["image_suffixes"])
+    files = pd.DataFrame(
+        [
+            (*_split_partition(p), p)
+            for p in sorted(raw_images)
+            if _split_partition(p)[1].startswith("images/") and p.lower().endswith(suffixes)
+        ],
+        columns=["dataset", "image", "partition"],
+    )
+    files["image"] = files["image"].map(_image_key)
+
+    rows = check_annotated_images_exist(annotations, files)
+    rows += check_images_annotated(files, annotations)
+    rows += check_duplicate_names(files)
+    rows += check_annotated_without_points(annotations, landmark_points)
+    rows += check_landmark_ids(landmark_points)
+
+    todo = annotations.merge(files, on=["dataset", "image"])
+    failed = {(d, f) for d, f, _ in rows} | set(zip(annotation_rejections["dataset"], annotation_rejections["file"]))
+    todo = _drop_files(todo, failed).reset_index(drop=True)
+    seg = _segmentation_params(options.get("segmentation"))
+    probes = _parallel_map(
+        _probe_scan,
+        [
+            (raw_images[p](), side not in SIDES, options["analysis_long_side"], seg, options["side_min_score"])
+            for p, side in zip(todo["partition"], todo["side"])
+        ],
+        workers,
+        "validate",
+    )
+    todo = pd.concat([todo, pd.DataFrame(probes, index=todo.index)], axis=1)
+    rows += [(r.dataset, r.image, r.error) for r in todo.itertuples() if r.error]
+    readable = todo[todo["error"].isna()]
+    sizes = readable[["dataset", "image", "width", "height"]]
+    rows += check_points_inside(landmark_points, sizes)
+    rows += [
+        (r.dataset, r.image, problem)
+        for r in readable.itertuples()
+        if (problem := check_side(r.side, r.side_detected))
+    ]
+    rejections = report_rejections(annotation_rejections, rejection_table(rows, "validation"))
+    raise_if_rejected(rejections, strict)
+
+    candidates = _drop_files(readable, set(zip(rejections["dataset"], rejections["file"]))).copy()
+    candidates["side_source"] = np.where(candidates["side"].isin(SIDES), "annotation", "detected")
+    candidates["side"] = np.where(candidates["side"].isin(SIDES), candidates["side"], candidates["side_detected"])
+    candidates = candidates.merge(_points_wide(landmark_points), on=["dataset", "image"], how="left")
+    log.info("validation: %d candidates, %d rejections", len(candidates), len(rejections))
+    return candidates.drop(columns=["error"]).reset_index(drop=True), rejections
+
+
+def _points_wide(points: pd.DataFrame) -> pd.DataFrame:
+    """One row per image: points_orig (8x2 list, ordered 1..8) and visible (8 list)."""
+    records = []
+    for (dataset, image), group in points.groupby(["dataset", "image"], sort=False):
+        group = group.drop_duplicates("landmark").set_index("landmark").reindex(list(LANDMARK_IDS))
+        records.append(
+            {
+                "dataset": dataset,
+                "image": image,
+                "points_orig": group[["x", "y"]].to_numpy(float).tolist(),
+                "visible": group["visible"].fillna(0).astype(int).tolist(),
+            }
+        )
+    return pd.DataFrame(records, columns=["dataset", "image", "points_orig", "visible"])
+
+
+# --- 3. clean, crop, orient, invert, scale ---------------------------------------------------
+
+
+def _clean_and_crop(
+    scan: ScanImage,
+    points_orig: list,
+    mirror: bool,
+    crop_height: int,
+    margin: float,
+    analysis_long_side: int,
+    seg_params: SegmentationParams,
+) -> dict:
+    """One scan -> its processed crop and the matrix from original pixels to the crop.
+
+    Decodes only as finely as the crop needs (JPEG scaled decoding), segments a further
+    reduced copy, and carries every step as a matrix so the landmarks follow exactly.
+    """
+    try:
+        width, height = scan.size()
+        extent = np.ptp(np.asarray(points_orig, float), axis=0).max()  # ~ the foot length in pixels
+        gray, to_work = scan.read(reduction_for(int(extent * (1 + 2 * margin)), crop_height))
+    except Exception as exc:
+        return {"problem": f"unreadable image file ({type(exc).__name__}: {exc})"}
+
+    # Segment at about `analysis_long_side` pixels: an integer box reduction keeps the grids aligned.
+    k = max(1, max(gray.shape) // analysis_long_side)
+    small = np.asarray(Image.fromarray(gray).reduce(k)) if k > 1 else gray
+    seg = segment_print(small, seg_params)
+    problem = print_problem(seg, seg_params)
+    if problem:
+        return {"problem": problem}
+    keep = keep_region(seg).repeat(k, axis=0).repeat(k, axis=1)[: gray.shape[0], : gray.shape[1]]
+    cleaned = clean_page(gray, keep)
+
+    x0, y0, x1, y1 = (v * k for v in seg.bbox)
+    pad = margin * max(x1 - x0, y1 - y0)
+    box = (int(np.floor(x0 - pad)), int(np.floor(y0 - pad)), int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad)))
+    image, to_crop = geo.crop_with_matrix(cleaned, box, fill=PAPER)
+    steps = [to_work, to_crop]
+    if mirror:  # a left foot to right-foot orientation; landmark ids stay (toe 1 is the hallux)
+        image, flip = geo.mirror_with_matrix(image)
+        steps.append(flip)
+    image = 255 - image  # print bright on black, as the network sees it
+    out_width = max(1, round(image.shape[1] * crop_height / image.shape[0]))
+    image, to_size = geo.resize_with_matrix(image, (crop_height, out_width))
+    steps.append(to_size)
+    return {"problem": None, "crop": image, "to_crop": geo.compose(*steps), "orig_width": width, "orig_height": height}
+
+
+def clean_prints(
+    candidates: pd.DataFrame,
+    raw_images: Mapping[str, Callable[[], ScanImage]],
+    options: Mapping[str, Any],
+    crop_height: int,
+    workers: int,
+) -> tuple[pd.DataFrame, dict[str, Image.Image], pd.DataFrame]:
+    """Clean, crop, orient, invert and scale every candidate; returns (processed, crops, cleaning_rejections).
+
+    Prints flagged ``usable: false`` are rejected without decoding; the others are rejected when
+    the print is cut by the page edge, covered by a blot, or of an implausible shape.
+    """
+    flagged = candidates[~candidates["usable"].astype(bool)]
+    rows = [
+        (r.dataset, r.image, f"flagged usable=false in the annotation (defect: {r.attributes.get('defect', 'unspecified')})")
+        for r in flagged.itertuples()
+    ]
+    todo = candidates[candidates["usable"].astype(bool)].reset_index(drop=True)
+    seg = _segmentation_params(options.get("segmentation"))
+    results = _parallel_map(
+        _clean_and_crop,
+        [
+            (raw_images[p](), pts, side == "left", crop_height, options["crop_margin"], options["analysis_long_side"], seg)
+            for p, pts, side in zip(todo["partition"], todo["points_orig"], todo["side"])
+        ],
+        workers,
+        "clean",
+    )
+    processed, crops = [], {}
+    for row, result in zip(todo.to_dict("records"), results):
+        if result["problem"]:
+            rows.append((row["dataset"], row["image"], result["problem"]))
+            continue
+        sample_id = f"{row['dataset']}/{row['image'].rsplit('.', 1)[0]}"
+        to_crop = result["to_crop"]
+        crop = result["crop"]
+        processed.append(
+            {
+                **row,
+                "sample_id": sample_id,
+                "orig_height": result["orig_height"],
+                "orig_width": result["orig_width"],
+                "crop_height": crop.shape[0],
+                "crop_width": crop.shape[1],
+                "to_crop": to_crop.tolist(),
+                "points": geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float)).tolist(),
+            }
+        )
+        crops[sample_id] = Image.fromarray(crop, mode="L")
+    log.info("cleaning: %d crops, %d rejections", len(crops), len(rows))
+    return pd.DataFrame(processed), crops, rejection_table(rows, "cleaning")
+
+
+# --- 4. split and publish -------------------------------------------------------------------
+
+
+def split_samples(processed: pd.DataFrame, ratios: Mapping[str, float], seed: int) -> pd.DataFrame:
+    """Add the train/val/test split (by subject, stratified by data set and side): the samples table."""
+    if processed.empty:
+        return processed.assign(split=pd.Series(dtype=str))
+    subject = processed["subject"].fillna("").astype(str)
+    # A print without a subject is its own group; subjects are only unique within a data set.
+    groups = processed["dataset"] + "/" + np.where(subject != "", "subject:" + subject, "image:" + processed["image"])
+    strata = processed["dataset"] + "/" + processed["side"]
+    samples = processed.assign(split=assign_splits(groups, strata, ratios, seed).to_numpy())
+    # Per-file attributes (look, defects, ...) as columns, for slicing metrics later.
+    extra = sorted({k for a in samples["attributes"] for k in a} - set(samples.columns))
+    for key in extra:
+        samples[key] = [a.get(key, "") for a in samples["attributes"]]
+    log.info("split: %s", samples["split"].value_counts().to_dict())
+    front = ["sample_id", "dataset", "image", "subject", "side", "side_source", "dpi", "source", "split"]
+    return samples[front + [c for c in samples.columns if c not in front]].reset_index(drop=True)
+
+
+def report_rejections(*tables: pd.DataFrame) -> pd.DataFrame:
+    """All rejections of every stage in one report (file, dataset, stage, reason)."""
+    report = pd.concat([t for t in tables if not t.empty] or [pd.DataFrame(columns=REJECTION_COLUMNS)], ignore_index=True)
+    return report[REJECTION_COLUMNS].sort_values(["dataset", "file", "stage"]).reset_index(drop=True)

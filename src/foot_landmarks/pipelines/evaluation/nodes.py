@@ -1,0 +1,168 @@
+"""Nodes of the evaluation pipeline (one instance per variant namespace): predict the validation and
+test splits, map the points back to original scan pixels, score them, draw them, log to MLflow."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from foot_landmarks.detector import LandmarkDetector
+from foot_landmarks.geometry import apply_to_points, compose, invert
+from foot_landmarks.landmarks import LANDMARK_IDS
+from foot_landmarks.metrics import per_landmark_table, radial_errors_mm, summary
+from foot_landmarks.models.geometric import predict_geometric
+from foot_landmarks.plotting import figure_to_image
+from foot_landmarks.tracking import log_variant_run
+
+EVALUATED_SPLITS = ("val", "test")
+
+
+def _to_original(points_input: np.ndarray, to_input: np.ndarray) -> np.ndarray:
+    return np.stack([apply_to_points(invert(m), p) for m, p in zip(to_input, points_input)])
+
+
+def _evaluated(model_input: dict) -> np.ndarray:
+    return np.flatnonzero(np.isin(model_input["split"], EVALUATED_SPLITS))
+
+
+def _predictions(model_input: dict, idx: np.ndarray, decoded: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+    """The predictions table every evaluation node reads: per decoder, points in the input frame
+    and in original scan pixels, and a confidence; the first decoder is the variant's own."""
+    out = {"index": idx, "split": model_input["split"][idx], "sample_id": model_input["sample_id"][idx]}
+    for decoder, (points, confidence) in decoded.items():
+        out[decoder] = {
+            "input": points,
+            "original": _to_original(points, model_input["to_input"][idx]),
+            "confidence": confidence,
+        }
+    out["decoders"] = list(decoded)
+    out["decoder"] = out["decoders"][0]
+    return out
+
+
+def predict_landmarks(detector: LandmarkDetector, model_input: dict) -> dict:
+    """Points of the validation and test samples, with the variant's decoder and with argmax."""
+    idx = _evaluated(model_input)
+    heatmaps = detector.predict_heatmaps(model_input["images"][idx])
+    decoders = dict.fromkeys([detector.config.get("decoder", "dark"), "argmax"])
+    return _predictions(model_input, idx, {d: detector.codec(d).decode(heatmaps) for d in decoders})
+
+
+def predict_geometric_landmarks(samples: pd.DataFrame, crops: dict, model_input: dict) -> dict:
+    """The classical baseline on the processed crops (full crop resolution), mapped to the same
+    input frame as the learned variants so every metric is computed the same way."""
+    idx = _evaluated(model_input)
+    rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
+    points, confidence = [], []
+    for row, (sample_id, to_input) in zip(rows.itertuples(), zip(model_input["sample_id"][idx], model_input["to_input"][idx])):
+        crop = crops[sample_id]
+        crop = np.asarray((crop() if callable(crop) else crop).convert("L"))
+        p, c = predict_geometric(crop, side="right")
+        crop_to_input = compose(invert(np.asarray(row.to_crop, dtype=float)), to_input)
+        points.append(apply_to_points(crop_to_input, p))
+        confidence.append(c)
+    return _predictions(model_input, idx, {"geometric": (np.array(points), np.array(confidence))})
+
+
+def evaluate_predictions(predictions: dict, model_input: dict) -> tuple[dict, pd.DataFrame]:
+    """Metrics per split (NMAE at the input size, MRE and SDR in mm at scan resolution) and the
+    per-landmark table of the test split."""
+    metrics: dict[str, float] = {}
+    per_landmark = pd.DataFrame()
+    for split in EVALUATED_SPLITS:
+        sel = predictions["split"] == split
+        if not sel.any():
+            continue
+        idx = predictions["index"][sel]
+        truth_input, truth_orig = model_input["keypoints"][idx], model_input["points_orig"][idx]
+        visible, dpi = model_input["visible"][idx], model_input["dpi"][idx]
+        for decoder in predictions["decoders"]:
+            pred = predictions[decoder]
+            scores = summary(pred["original"][sel], truth_orig, dpi, visible, pred["input"][sel], truth_input)
+            suffix = "" if decoder == predictions["decoder"] else f"_{decoder}"
+            metrics.update({f"{split}_{key}{suffix}": float(value) for key, value in scores.items()})
+        metrics[f"{split}_n_images"] = int(sel.sum())
+        if split == "test":
+            errors = radial_errors_mm(predictions[predictions["decoder"]]["original"][sel], truth_orig, dpi)
+            per_landmark = per_landmark_table(errors, visible)
+    return metrics, per_landmark
+
+
+def plot_learning_curves(history: pd.DataFrame):
+    fig, (ax_loss, ax_nmae) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax_loss.plot(history["epoch"], history["train_loss"], label="train")
+    ax_loss.plot(history["epoch"], history["valid_loss"], label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="heatmap loss", yscale="log", title="Loss")
+    ax_loss.legend()
+    ax_nmae.plot(history["epoch"], history["valid_nmae"], color="C2")
+    ax_nmae.set(xlabel="epoch", ylabel="NMAE", yscale="log", title="Validation NMAE (input frame)")
+    fig.tight_layout()
+    return figure_to_image(fig)
+
+
+def plot_prediction_grid(predictions: dict, model_input: dict, count: int = 12):
+    """Test images (network input frame) with truth (green) and prediction (red), worst last."""
+    sel = np.flatnonzero(predictions["split"] == "test")[:count]
+    decoder = predictions["decoder"]
+    cols = 6
+    rows = max(1, int(np.ceil(len(sel) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.2 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, i in zip(axes.ravel(), sel):
+        j = predictions["index"][i]
+        ax.imshow(model_input["images"][j], cmap="gray")
+        truth, pred = model_input["keypoints"][j], predictions[decoder]["input"][i]
+        ax.scatter(truth[:, 0], truth[:, 1], s=14, c="lime", marker="o", linewidths=0)
+        ax.scatter(pred[:, 0], pred[:, 1], s=18, c="red", marker="x", linewidths=1)
+        for k, (x, y) in zip(LANDMARK_IDS, pred):
+            ax.annotate(str(k), (x, y), color="yellow", fontsize=6, xytext=(2, -2), textcoords="offset points")
+        ax.set_title(str(model_input["sample_id"][j])[-18:], fontsize=7)
+    fig.suptitle("test split: truth (green o) and prediction (red x)", fontsize=9)
+    fig.tight_layout()
+    return figure_to_image(fig)
+
+
+def log_to_mlflow(
+    detector: LandmarkDetector,
+    history: pd.DataFrame,
+    metrics: dict,
+    per_landmark: pd.DataFrame,
+    learning_curves,
+    prediction_grid,
+    model_params: dict,
+    training_params: dict,
+    registry: dict,
+    variant: str,
+) -> dict:
+    """One MLflow run for the variant; registers the model and moves `champion` if it is the best."""
+    return log_variant_run(
+        variant=variant,
+        detector=detector,
+        history=history,
+        metrics=metrics,
+        per_landmark=per_landmark,
+        figures={"learning_curves.png": learning_curves, "test_predictions.png": prediction_grid},
+        params={"model": model_params, "training": training_params},
+        registry=registry,
+    )
+
+
+def log_baseline_to_mlflow(
+    model_input: dict, metrics: dict, per_landmark: pd.DataFrame, prediction_grid, model_params: dict, variant: str
+) -> dict:
+    """The geometric baseline's MLflow run: metrics and pictures, no training and no model."""
+    return log_variant_run(
+        variant=variant,
+        detector=None,
+        history=None,
+        metrics=metrics,
+        per_landmark=per_landmark,
+        figures={"test_predictions.png": prediction_grid},
+        params={"model": model_params, "data_fingerprint": model_input["fingerprint"]},
+        registry=None,
+    )

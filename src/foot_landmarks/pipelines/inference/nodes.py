@@ -1,0 +1,43 @@
+"""Nodes of the inference pipeline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
+
+import mlflow
+import pandas as pd
+
+from foot_landmarks.inference import ERROR_COLUMNS, IMAGE_SUFFIXES, LANDMARK_COLUMNS, draw_overlay
+
+log = logging.getLogger(__name__)
+
+
+def load_registered_model(model_uri: str):
+    """The MLflow pyfunc at `model_uri` (default `models:/foot-landmarks@champion`)."""
+    log.info("loading %s", model_uri)
+    return mlflow.pyfunc.load_model(model_uri)
+
+
+def predict_scans(model, scans: Mapping[str, Callable], dpi: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Landmarks of every scan (landmarks.csv) and the scans that failed (errors.csv)."""
+    paths = [scans[key]().path for key in sorted(scans) if key.lower().endswith(IMAGE_SUFFIXES)]
+    frame = pd.DataFrame({"image": paths})
+    if dpi is not None:
+        frame["dpi"] = float(dpi)
+    result = model.predict(frame)
+    failed = result["error"].notna() if "error" in result else pd.Series(False, index=result.index)
+    landmarks = result.loc[~failed, LANDMARK_COLUMNS].reset_index(drop=True)
+    landmarks["landmark"] = landmarks["landmark"].astype(int)
+    errors = result.loc[failed, ERROR_COLUMNS].reset_index(drop=True) if failed.any() else pd.DataFrame(columns=ERROR_COLUMNS)
+    log.info("%d scans predicted, %d failed", landmarks["image"].nunique(), len(errors))
+    return landmarks, errors
+
+
+def draw_overlays(landmarks: pd.DataFrame) -> dict[str, Callable]:
+    """One PNG per scan with its landmarks (saved lazily, one at a time)."""
+    return {
+        PurePosixPath(image).stem: (lambda image=image, rows=rows: draw_overlay(image, rows))
+        for image, rows in landmarks.groupby("image", sort=True)
+    }

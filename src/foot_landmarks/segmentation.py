@@ -1,0 +1,200 @@
+"""Find the ink print of one foot on a scanned sheet and tell it apart from everything else.
+
+A sheet holds the print (the foot's large component plus the separate toe prints near it) and
+things that are not the print: pen writing (thin strokes), blots (solid, compact, roundish
+ink), specks. :func:`segment_print` labels the dark components of a grayscale page and keeps
+the print; :func:`print_problem` says why a print cannot be used (touching the sheet edge,
+covered by a blot, an implausible shape); :func:`clean_page` paints everything that is not the
+print as paper.
+
+Everything works on a reduced copy of the page (a few hundred pixels): the decisions are about
+shapes centimetres wide, and the crop box found there maps back to full resolution by a matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage import filters, measure, morphology
+
+PAPER = 255  # background value of a cleaned page (8-bit, dark ink on light paper)
+
+
+@dataclass(frozen=True)
+class SegmentationParams:
+    """Shape rules, relative to the page or to the foot so they hold at any resolution."""
+
+    closing_radius_frac: float = 0.004  # of the page's long side: joins ink texture into one region
+    min_component_frac: float = 2e-5  # of the page area: smaller specks are ignored
+    toe_gap_frac: float = 0.08  # of the foot length: a toe print lies at most this far from the foot
+    body_part_area_frac: float = 0.1  # of the largest part: a high arch splits heel from forefoot
+    body_part_gap_frac: float = 1.5  # of the largest part's length: how far the other part may lie
+    toe_zone_frac: float = 0.35  # toe prints lie in this distal share of an upright foot (toes up)
+    min_toe_area_frac: float = 0.002  # of the foot area
+    max_toe_area_frac: float = 0.35  # of the foot area: toes may print as one joined region
+    min_stroke_width_frac: float = 0.012  # of the foot length: thinner marks are pen strokes
+    blot_min_solidity: float = 0.93  # blots are compact and convex; a foot with its arch is not
+    blot_max_aspect: float = 2.0  # and roundish; a foot is long and narrow
+    blot_min_area_frac: float = 0.5  # of the foot area: smaller solid blobs may be toes or a heel
+    blot_gap_frac: float = 0.03  # of the foot length: a blot this near the print covers it
+    max_print_radius_frac: float = 0.2  # of the print length: a thicker region is a blot on it
+    min_print_aspect: float = 1.5  # length / width of the print's box (feet are 2.2-3)
+    print_fill_range: tuple[float, float] = (0.25, 0.85)  # ink area / box area of a print
+    edge_margin_px: int = 1  # print pixels this close to the border lie on the sheet edge
+    edge_cut_frac: float = 0.1  # of the print's width: a longer run along the edge means a cut
+
+
+@dataclass
+class PrintSegmentation:
+    """The print found on a page, at the resolution it was analysed at."""
+
+    mask: np.ndarray  # bool (H, W): foot + toe prints
+    bbox: tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive) of `mask`
+    threshold: float  # gray level at or below which a pixel is ink
+    removed: dict[str, int] = field(default_factory=dict)  # kind -> number of components dropped
+    blot_near_print: bool = False
+    found: bool = True
+    max_radius: float = 0.0  # radius of the largest disk inside the print (a blot makes it large)
+
+
+def ink_threshold(gray: np.ndarray) -> float:
+    """Otsu's threshold between ink and paper (pages are mostly paper, so Otsu is stable)."""
+    if int(gray.max()) - int(gray.min()) < 20:  # a blank or uniform page has no ink
+        return float(gray.min()) - 1.0
+    return float(filters.threshold_otsu(gray))
+
+
+def _aspect(region) -> float:
+    major, minor = region.axis_major_length, max(region.axis_minor_length, 1e-6)
+    return float(major / minor)
+
+
+def _is_blot(region, foot_area: float, p: SegmentationParams) -> bool:
+    return (
+        region.solidity >= p.blot_min_solidity
+        and _aspect(region) <= p.blot_max_aspect
+        and region.area >= p.blot_min_area_frac * foot_area
+    )
+
+
+def _body_parts(foot, regions, labels: np.ndarray, foot_mask: np.ndarray, p: SegmentationParams) -> list:
+    """Other large parts of the same sole: with a high arch the heel (or forefoot) prints apart.
+
+    Such a part is big, lies above or below the largest part (their columns overlap) and near it.
+    """
+    length = float(foot.bbox[2] - foot.bbox[0])
+    distance = ndi.distance_transform_edt(~foot_mask)
+    parts = []
+    for region in regions:
+        if region.label == foot.label or region.area < p.body_part_area_frac * foot.area:
+            continue
+        overlap = min(region.bbox[3], foot.bbox[3]) - max(region.bbox[1], foot.bbox[1])
+        gap = float(distance[region.coords[:, 0], region.coords[:, 1]].min())
+        if overlap > 0.5 * (region.bbox[3] - region.bbox[1]) and gap <= p.body_part_gap_frac * length:
+            parts.append(region)
+    return parts
+
+
+def segment_print(gray: np.ndarray, params: SegmentationParams | None = None) -> PrintSegmentation:
+    """Label the ink of a grayscale page (uint8, dark ink) and keep the print of the foot.
+
+    The foot is the largest ink component that is not a blot; toe prints are the separate
+    components near it that are thick enough not to be pen strokes and small enough not to be
+    a second foot or a blot.
+    """
+    p = params or SegmentationParams()
+    h, w = gray.shape
+    threshold = ink_threshold(gray)
+    ink = gray <= threshold
+    radius = max(1, round(p.closing_radius_frac * max(h, w)))
+    ink = morphology.closing(ink, morphology.disk(radius))
+    ink = morphology.remove_small_objects(ink, max_size=max(1, int(p.min_component_frac * h * w)))
+    labels = measure.label(ink, connectivity=2)
+    regions = measure.regionprops(labels)
+    empty = PrintSegmentation(np.zeros_like(ink), (0, 0, 0, 0), threshold, found=False)
+    if not regions:
+        return empty
+
+    by_area = sorted(regions, key=lambda r: r.area, reverse=True)
+    # Provisional foot size for the blot test; a blot is judged against the biggest component.
+    foot = next((r for r in by_area if not _is_blot(r, by_area[0].area * 0.5, p)), None)
+    if foot is None:
+        return empty
+    foot_mask = labels == foot.label
+    body = _body_parts(foot, regions, labels, foot_mask, p)
+    for part in body:
+        foot_mask |= labels == part.label
+    ys, xs = np.nonzero(foot_mask)
+    foot_rows = (int(ys.min()), int(ys.max()) + 1)
+    foot_area = float(foot_mask.sum())
+    foot_length = float(max(foot_rows[1] - foot_rows[0], xs.max() - xs.min() + 1))
+    distance_to_foot = ndi.distance_transform_edt(~foot_mask)
+    ink_depth = ndi.distance_transform_edt(ink)  # half the stroke width at each ink pixel
+
+    toe_zone_end = foot_rows[0] + p.toe_zone_frac * (foot_rows[1] - foot_rows[0])
+    body_labels = {foot.label, *(part.label for part in body)}
+    keep = foot_mask.copy()
+    removed = {"pen": 0, "blot": 0, "far": 0, "large": 0}
+    blot_near = False
+    for region in regions:
+        if region.label in body_labels:
+            continue
+        rows, cols = region.coords[:, 0], region.coords[:, 1]
+        gap = float(distance_to_foot[rows, cols].min())
+        if _is_blot(region, foot_area, p):
+            removed["blot"] += 1
+            # A blot bigger than the "foot" found beside it has swallowed the print's body.
+            reach = p.toe_gap_frac * foot_length if region.area > foot_area else p.blot_gap_frac * foot_length
+            blot_near |= gap <= reach
+        elif gap > p.toe_gap_frac * foot_length or region.centroid[0] > toe_zone_end:
+            removed["far"] += 1  # writing beside the arch or heel is never a toe
+        elif 2 * ink_depth[rows, cols].max() < p.min_stroke_width_frac * foot_length:
+            removed["pen"] += 1
+        elif not p.min_toe_area_frac * foot_area <= region.area <= p.max_toe_area_frac * foot_area:
+            removed["large" if region.area > p.max_toe_area_frac * foot_area else "far"] += 1
+        else:
+            keep[rows, cols] = True
+    ys, xs = np.nonzero(keep)
+    bbox = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    max_radius = float(ndi.distance_transform_edt(keep).max())
+    return PrintSegmentation(keep, bbox, threshold, removed, blot_near, max_radius=max_radius)
+
+
+def print_problem(seg: PrintSegmentation, params: SegmentationParams | None = None) -> str | None:
+    """Why this print cannot be used (None when it can): the rejection reason for the report."""
+    p = params or SegmentationParams()
+    if not seg.found:
+        return "no print found on the page"
+    h, w = seg.mask.shape
+    x0, y0, x1, y1 = seg.bbox
+    m = max(p.edge_margin_px, 1)
+    # A tight crop may graze the print at a toe tip; a cut leaves a long straight run on the edge.
+    runs = [seg.mask[:m].sum(axis=0), seg.mask[-m:].sum(axis=0), seg.mask[:, :m].sum(axis=1), seg.mask[:, -m:].sum(axis=1)]
+    longest = max(int((run > 0).sum()) for run in runs)
+    if longest > p.edge_cut_frac * min(x1 - x0, y1 - y0):
+        return "print touches the page edge (part of the foot is missing)"
+    if seg.blot_near_print:
+        return "ink blot on or next to the print"
+    box_h, box_w = y1 - y0, x1 - x0
+    if seg.max_radius > p.max_print_radius_frac * max(box_h, box_w):
+        return "ink blot on the print (a solid region far wider than any part of a foot)"
+    aspect = max(box_h, box_w) / max(min(box_h, box_w), 1)
+    fill = float(seg.mask[y0:y1, x0:x1].mean())
+    if aspect < p.min_print_aspect:
+        return f"print shape implausible (length/width {aspect:.2f} < {p.min_print_aspect}): blot or partial print"
+    lo, hi = p.print_fill_range
+    if not lo <= fill <= hi:
+        return f"print area implausible (ink fills {fill:.0%} of its box, expected {lo:.0%}-{hi:.0%})"
+    return None
+
+
+def keep_region(seg: PrintSegmentation, grow_px: int = 2) -> np.ndarray:
+    """The print mask grown a little, so the faint rim of the ink survives cleaning."""
+    return ndi.binary_dilation(seg.mask, iterations=grow_px) if grow_px > 0 else seg.mask
+
+
+def clean_page(gray: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Paint every pixel outside `keep` (same shape as `gray`) as paper."""
+    return np.where(keep, gray, np.uint8(PAPER)).astype(np.uint8)

@@ -1,0 +1,122 @@
+"""The data_processing nodes end to end on a handful of tiny pages, read through the catalog's datasets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from foot_print_drawing import foot_page
+from kedro.pipeline import Pipeline
+from kedro_datasets.partitions import PartitionedDataset
+from PIL import Image
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.io.via import write_via
+from foot_landmarks.pipelines.data_processing import create_pipeline
+from foot_landmarks.pipelines.data_processing.nodes import (
+    clean_prints,
+    collect_annotations,
+    report_rejections,
+    split_samples,
+    validate_samples,
+)
+
+OPTIONS = {
+    "image_suffixes": [".jpg", ".png"],
+    "annotation_files": ["via_annotations.csv", "via_project.json"],
+    "analysis_long_side": 400,
+    "side_min_score": 0.08,
+    "crop_margin": 0.04,
+    "segmentation": {},
+}
+
+
+def _write_dataset(root: Path, name: str, pages: list[dict]) -> None:
+    images_dir = root / name / "images"
+    images_dir.mkdir(parents=True)
+    image_rows, point_rows = [], []
+    for page in pages:
+        image, points = foot_page(page["side"], shape=(600, 430), scribble=True, seed=len(image_rows))
+        path = images_dir / page["file"]
+        Image.fromarray(image).save(path, quality=95)
+        attributes = {"side": page.get("annotated_side", page["side"]), "subject": page["subject"], "dpi": "50"}
+        if page.get("unusable"):
+            attributes.update(usable="false", defect="blot")
+        image_rows.append(
+            {"image": page["file"], "file_size": path.stat().st_size, "side": attributes["side"], "subject": page["subject"],
+             "dpi": 50.0, "source": "test", "usable": not page.get("unusable"), "attributes": attributes}
+        )
+        point_rows += [
+            {"image": page["file"], "landmark": i + 1, "x": x, "y": y, "visible": 1, "foot": ""}
+            for i, (x, y) in enumerate(points)
+        ]
+    write_via(pd.DataFrame(image_rows), pd.DataFrame(point_rows), root / name / "via_annotations.csv")
+
+
+@pytest.fixture
+def raw_root(tmp_path: Path) -> Path:
+    root = tmp_path / "01_raw"
+    _write_dataset(root, "clinic_a", [
+        {"file": "a1.jpg", "side": "right", "subject": "s1"},
+        {"file": "a2.jpg", "side": "left", "subject": "s1"},
+        {"file": "a3.png", "side": "left", "subject": "s2", "annotated_side": ""},  # side to detect
+        {"file": "a4.jpg", "side": "right", "subject": "s3", "unusable": True},
+    ])
+    _write_dataset(root, "clinic_b", [
+        {"file": "b1.jpg", "side": "right", "subject": "s1"},
+        {"file": "a1.jpg", "side": "right", "subject": "s9"},  # same name as in clinic_a
+    ])
+    return root
+
+
+def test_nodes_end_to_end(raw_root: Path) -> None:
+    raw_images = PartitionedDataset(path=str(raw_root), dataset="foot_landmarks.io.datasets.ScanImageDataset").load()
+    raw_annotations = PartitionedDataset(path=str(raw_root), dataset="foot_landmarks.io.datasets.ViaAnnotationsDataset").load()
+
+    annotations, points, annotation_rejections = collect_annotations(raw_annotations, OPTIONS["annotation_files"])
+    assert len(annotations) == 6 and len(points) == 48
+    candidates, validation_rejections = validate_samples(
+        annotations, points, annotation_rejections, raw_images, OPTIONS, strict=False, workers=1
+    )
+    processed, crops, cleaning_rejections = clean_prints(candidates, raw_images, OPTIONS, crop_height=120, workers=2)
+    samples = split_samples(processed, {"train": 8, "val": 2, "test": 1}, seed=0)
+    rejections = report_rejections(validation_rejections, cleaning_rejections)
+
+    assert set(rejections["file"]) == {"a1.jpg", "a4.jpg"}
+    assert "duplicate file name" in rejections.loc[rejections["dataset"] == "clinic_b", "reason"].item()
+    assert "usable=false" in rejections.loc[rejections["file"] == "a4.jpg", "reason"].item()
+    assert sorted(samples["sample_id"]) == ["clinic_a/a1", "clinic_a/a2", "clinic_a/a3", "clinic_b/b1"]
+    detected = samples.set_index("sample_id").loc["clinic_a/a3"]
+    assert (detected["side"], detected["side_source"]) == ("left", "detected")
+
+    for sample in samples.itertuples():
+        crop = np.asarray(crops[sample.sample_id])
+        assert crop.dtype == np.uint8 and crop.shape == (120, sample.crop_width) == (sample.crop_height, sample.crop_width)
+        assert crop[0, 0] == 0 and crop.max() > 150  # print bright on black
+        pts = np.asarray(sample.points)
+        assert pts[5, 0] < pts[6, 0]  # right-foot orientation: medial (6) left of lateral (7)
+        back = geo.apply_to_points(geo.invert(np.asarray(sample.to_crop)), pts)
+        assert np.abs(back - np.asarray(sample.points_orig)).max() < 0.01
+        # the toe and heel landmarks land on the bright print (within a couple of px of it)
+        for x, y in pts[[0, 7]]:
+            r, c = int(round(y)), int(round(x))
+            assert crop[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].max() > 100
+
+
+def test_strict_mode_stops_on_the_invalid_files(raw_root: Path) -> None:
+    from foot_landmarks.validation import DataValidationError
+
+    raw_images = PartitionedDataset(path=str(raw_root), dataset="foot_landmarks.io.datasets.ScanImageDataset").load()
+    raw_annotations = PartitionedDataset(path=str(raw_root), dataset="foot_landmarks.io.datasets.ViaAnnotationsDataset").load()
+    annotations, points, annotation_rejections = collect_annotations(raw_annotations, OPTIONS["annotation_files"])
+    with pytest.raises(DataValidationError, match="clinic_b/a1.jpg: duplicate file name"):
+        validate_samples(annotations, points, annotation_rejections, raw_images, OPTIONS, strict=True, workers=1)
+
+
+def test_pipeline_wiring() -> None:
+    pipeline = create_pipeline()
+    assert isinstance(pipeline, Pipeline)
+    assert {"samples", "crops", "rejections"} <= pipeline.all_outputs()
+    assert {"raw_images", "raw_annotations"} <= pipeline.inputs()

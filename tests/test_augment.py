@@ -1,0 +1,54 @@
+"""The augmentation moves landmarks with the image."""
+
+import math
+
+import numpy as np
+import torch
+
+from foot_landmarks.augment import random_rotate, rotation_scale_matrices, transform_points, warp_batch
+
+
+def _dot_image(h, w, x, y, sigma=1.5):
+    yy, xx = np.mgrid[0:h, 0:w]
+    return np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma**2)).astype(np.float32)
+
+
+def _peak_centroid(img: np.ndarray) -> np.ndarray:
+    yy, xx = np.mgrid[0 : img.shape[0], 0 : img.shape[1]]
+    w = np.where(img > 0.2 * img.max(), img, 0)
+    return np.array([(w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()])
+
+
+def test_rotating_a_known_point_moves_the_dot_to_the_rotated_point():
+    h, w = 64, 48
+    point = np.array([10.3, 15.7])
+    image = torch.from_numpy(_dot_image(h, w, *point))[None, None]
+    m = torch.tensor(
+        [[math.cos(0.3), -math.sin(0.3), 0.0], [math.sin(0.3), math.cos(0.3), 0.0], [0.0, 0.0, 1.0]]
+    )
+    c = torch.tensor([[1, 0, (w - 1) / 2], [0, 1, (h - 1) / 2], [0, 0, 1.0]])
+    m = (c @ m @ torch.linalg.inv(c))[None]
+    warped = warp_batch(image, m)[0, 0].numpy()
+    moved = transform_points(torch.tensor(point, dtype=torch.float32)[None, None], m)[0, 0].numpy()
+    # expected by hand: rotate (10.3, 15.7) by 0.3 rad about (23.5, 31.5)
+    dx, dy = point - [23.5, 31.5]
+    expected = [23.5 + dx * math.cos(0.3) - dy * math.sin(0.3), 31.5 + dx * math.sin(0.3) + dy * math.cos(0.3)]
+    np.testing.assert_allclose(moved, expected, atol=1e-4)
+    np.testing.assert_allclose(_peak_centroid(warped), moved, atol=0.05)
+
+
+def test_random_rotation_keeps_points_on_their_dots_and_stays_within_limit():
+    h, w = 80, 40
+    points = torch.tensor([[[12.0, 20.0], [30.5, 60.25]]] * 6)
+    images = torch.stack([torch.from_numpy(_dot_image(h, w, 12.0, 20.0) + _dot_image(h, w, 30.5, 60.25))[None]] * 6)
+    g = torch.Generator().manual_seed(3)
+    warped, moved = random_rotate(images, points, max_degrees=3.0, generator=g)
+    for img, pts in zip(warped[:, 0].numpy(), moved.numpy()):
+        for x, y in pts:
+            win = img[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
+            yy, xx = np.mgrid[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
+            centroid = np.array([(win * xx).sum(), (win * yy).sum()]) / win.sum()
+            assert np.hypot(*(centroid - [x, y])) < 0.1
+    m = rotation_scale_matrices(500, h, w, 3.0, generator=torch.Generator().manual_seed(0))
+    angles = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
+    assert angles.abs().max() <= 3.0 and angles.abs().max() > 2.5
