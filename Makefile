@@ -13,7 +13,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv run data test test-fast viz bench table1 contact-sheet mlflow-ui clean
+.PHONY: venv run data test test-fast viz bench contact-sheet mlflow-ui clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
@@ -33,7 +33,14 @@ run: data
 	$(BIN)/kedro run --pipeline inference
 
 test: venv
+	bash scripts/install_browser.sh
 	$(BIN)/python -m pytest -q -n 2 --durations=15
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -n 2 -m "not slow and not browser"
+
+bench: venv
+	$(BIN)/python benchmarks/run_benchmarks.py
 
 viz: venv
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from foot_landmarks.cli import main
+from foot_landmarks.command_line import main
 
 PREFIX = "foot-landmarks: error:"
 
@@ -73,7 +73,7 @@ def test_contact_sheet_without_data_is_one_line(tmp_path, capsys):
 
 def test_entry_point_exit_status_and_stderr(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-c", "import sys; from foot_landmarks.cli import main; sys.exit(main())",
+        [sys.executable, "-c", "import sys; from foot_landmarks.command_line import main; sys.exit(main())",
          "synth", "--n", "zero", "--out", str(tmp_path)],
         capture_output=True, text=True, timeout=60,
     )

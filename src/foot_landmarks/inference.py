@@ -19,6 +19,7 @@ from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, px_to_mm
+from foot_landmarks.predict_command import IMAGE_SUFFIXES  # noqa: F401  (re-exported)
 from foot_landmarks.preprocessing import crop_print
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ LANDMARK_COLUMNS = [
     "side", "side_source", "dpi", "scale_source",
 ]
 ERROR_COLUMNS = ["image", "error"]
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
 
 
 class ScanError(ValueError):

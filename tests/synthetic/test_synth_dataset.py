@@ -12,36 +12,34 @@ from foot_landmarks.io.via import read_via
 from foot_landmarks.synthetic import generate_dataset, write_dataset
 from foot_landmarks.synthetic.generate import DEFECTS, plan_prints
 
-from conftest import SMALL
 
-
-def _again(**overrides):
-    args = {**SMALL, **overrides}
+def _again(small_args, **overrides):
+    args = {**small_args, **overrides}
     return generate_dataset(args["n"], args["seed"], n_broken=args["n_broken"], mix=args["mix"],
                             processes=args.get("processes", 1), progress=False)
 
 
-def test_same_seed_same_bytes_and_points(small_ds):
-    again = _again()
+def test_same_seed_same_bytes_and_points(small_ds, small_args):
+    again = _again(small_args)
     assert again.files == small_ds.files
     assert again.points.equals(small_ds.points)
 
 
-def test_worker_count_does_not_change_output(small_ds):
-    parallel = _again(processes=2)
+def test_worker_count_does_not_change_output(small_ds, small_args):
+    parallel = _again(small_args, processes=2)
     assert parallel.files == small_ds.files
     assert parallel.points.equals(small_ds.points)
 
 
-def test_different_seed_differs(small_ds):
-    other = generate_dataset(1, 12, n_broken=0, mix=SMALL["mix"], processes=1, progress=False)
+def test_different_seed_differs(small_ds, small_args):
+    other = generate_dataset(1, 12, n_broken=0, mix=small_args["mix"], processes=1, progress=False)
     assert set(other.files.values()).isdisjoint(small_ds.files.values())
 
 
-def test_counts_usable_and_broken(small_ds):
+def test_counts_usable_and_broken(small_ds, small_args):
     images = small_ds.images
-    assert len(images) == SMALL["n"] + SMALL["n_broken"]
-    assert images["usable"].sum() == SMALL["n"]
+    assert len(images) == small_args["n"] + small_args["n_broken"]
+    assert images["usable"].sum() == small_args["n"]
     broken = images[~images["usable"]]
     assert broken["attributes"].apply(lambda a: a["defect"] in DEFECTS).all()
     assert images[images["usable"]]["attributes"].apply(lambda a: a["defect"] == "").all()
@@ -108,7 +106,8 @@ def test_via_csv_round_trip(small_ds, tmp_path):
         assert np.abs(merged["y_read"] - merged["y"]).max() < 1e-3
         assert (merged["visible_read"] == merged["visible"]).all()
         assert set(via.images["image"]) == set(small_ds.files)
-        assert via.images.set_index("image")["usable"].to_dict() == small_ds.images.set_index("image")["usable"].to_dict()
+        usable = small_ds.images.set_index("image")["usable"].to_dict()
+        assert via.images.set_index("image")["usable"].to_dict() == usable
     assert sorted(p.name for p in (tmp_path / "ds" / "images").iterdir()) == sorted(small_ds.files)
 
 

@@ -41,7 +41,8 @@ def test_upright_print_extremes(seed):
     for k in range(1, 6):
         if visible[k - 1]:
             assert points[k - 1, 1] == ys[labels == k].min()  # topmost ink pixel of toe k
-            assert _is_ink(render, points[k - 1]) and render.labels[int(points[k - 1, 1]) - render.y0, int(points[k - 1, 0]) - render.x0] == k
+            x, y = int(points[k - 1, 0]) - render.x0, int(points[k - 1, 1]) - render.y0
+            assert render.ink[y, x] and render.labels[y, x] == k
     sole = np.isin(labels, SOLE_LABELS)
     assert abs(points[7, 1] - ys[sole].max()) <= 2  # heel point: lowest sole ink pixel
     # 6 and 7: medial / lateral extremes of the sole above its narrowest row between heel and ball

@@ -73,7 +73,9 @@ class MidfootBand:
         # A slightly concave lateral border: the 5th metatarsal head stays the lateral extreme.
         lateral = self.lat0 + (self.lat1 - self.lat0) * s - 0.02 * (self.lat1 - self.med1) * np.sin(np.pi * t)
         medial_full = self.med0 + (self.med1 - self.med0) * s
-        keep = np.clip(1.0 - (1.0 - self.band) * np.sin(np.pi * t) ** 0.8, 0.0, 1.0)
+        bump = np.sin(np.pi * t)
+        bump = bump * (1.25 - 0.25 * bump)  # flatter top than a plain sine: a longer narrow arch
+        keep = np.clip(1.0 - (1.0 - self.band) * bump, 0.0, 1.0)
         medial = lateral - (lateral - medial_full) * keep
         return t, medial, lateral
 
@@ -154,9 +156,12 @@ def sample_anatomy(rng: np.random.Generator) -> FootAnatomy:
         ball_height=float(rng.uniform(0.085, 0.115)),
         ball_tilt_deg=float(rng.uniform(4.0, 12.0)),
         toe_widths=(float(rng.uniform(0.25, 0.29)), *map(float, rng.uniform(0.125, 0.15, 4) * (1.0, 0.97, 0.93, 0.88))),
-        toe_lengths=(float(rng.uniform(0.105, 0.125)), *map(float, rng.uniform(0.06, 0.075, 4) * (1.0, 0.95, 0.9, 0.85))),
+        toe_lengths=(
+            float(rng.uniform(0.105, 0.125)),
+            *map(float, rng.uniform(0.06, 0.075, 4) * (1.0, 0.95, 0.9, 0.85)),
+        ),
         toe2_offset=float(rng.uniform(-0.03, 0.012)),
-        toe_steps=tuple(float(v) for v in (rng.uniform(0.008, 0.025), rng.uniform(0.012, 0.03), rng.uniform(0.02, 0.04))),
+        toe_steps=tuple(float(rng.uniform(lo, hi)) for lo, hi in ((0.008, 0.025), (0.012, 0.03), (0.02, 0.04))),
         toe_gaps=tuple(float(v) for v in rng.uniform(0.008, 0.025, 5)),
         toe_splay_deg=(float(rng.uniform(-8, 4)), *map(float, np.sort(rng.uniform(-2, 16, 4)))),
         hallux_power=float(rng.uniform(2.0, 2.4)),

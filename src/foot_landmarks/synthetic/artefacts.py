@@ -14,9 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
-from scipy.ndimage import gaussian_filter
 
-from foot_landmarks.synthetic.render import smooth_noise
 
 KEEP_OUT_CELL_PX = 8  # resolution of the keep-out map
 
@@ -62,30 +60,43 @@ def paint(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int, gray: float
     region -= cov * np.maximum(region - np.float32(gray), 0.0)  # ink only darkens
 
 
-def blur_region(image: np.ndarray, box: tuple[int, int, int, int], radius: float) -> None:
-    """Gaussian blur of one rectangle in place (the scanner's optics; only where there is content)."""
+def quantise(image: np.ndarray) -> np.ndarray:
+    """Float reflectance [0, 1] to 8-bit gray."""
+    out = image * np.float32(255.0)
+    out += np.float32(0.5)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
+
+
+def blur_region(pixels: np.ndarray, box: tuple[int, int, int, int], radius: float) -> None:
+    """Blur (scanner optics) of one rectangle of an 8-bit image, in place.
+
+    A one-pass box blur of fractional `radius` (0.3-1 px looks like a scan's softness, and costs a
+    third of a Gaussian); only rectangles with content need it, the paper is smooth already.
+    """
     x0, y0, x1, y1 = box
-    h, w = image.shape
+    h, w = pixels.shape
     x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
     if x1 - x0 < 3 or y1 - y0 < 3 or radius <= 0:
         return
-    image[y0:y1, x0:x1] = gaussian_filter(image[y0:y1, x0:x1], radius, truncate=2.5)
+    patch = Image.fromarray(pixels[y0:y1, x0:x1]).filter(ImageFilter.BoxBlur(radius))
+    pixels[y0:y1, x0:x1] = np.asarray(patch)
 
 
 NOISE_TILE = 512  # sensor noise is drawn once per image as a tile and repeated at a random offset
 
 
-def scanner_noise(image: np.ndarray, rng: np.random.Generator, sigma_gray: float) -> np.ndarray:
-    """8-bit image with Gaussian sensor noise of `sigma_gray` gray levels (tiled: cheap, invisible)."""
-    h, w = image.shape
-    tile = rng.standard_normal((NOISE_TILE, NOISE_TILE), dtype=np.float32) * np.float32(sigma_gray)
+def scanner_noise(pixels: np.ndarray, rng: np.random.Generator, sigma_gray: float) -> np.ndarray:
+    """`pixels` (8-bit) plus Gaussian sensor noise of `sigma_gray` levels (a tile repeated at a random
+    offset: cheap, and invisible at that amplitude)."""
+    h, w = pixels.shape
+    tile = np.rint(rng.standard_normal((NOISE_TILE, NOISE_TILE)) * sigma_gray).astype(np.int16)
     reps = (-(-h // NOISE_TILE) + 1, -(-w // NOISE_TILE) + 1)
     dy, dx = rng.integers(0, NOISE_TILE, 2)
-    noise = np.tile(tile, reps)[dy : dy + h, dx : dx + w]
-    out = image * np.float32(255.0)
-    out += noise
-    np.clip(out, 0, 255, out=out)
-    return out.astype(np.uint8)
+    noisy = np.tile(tile, reps)[dy : dy + h, dx : dx + w]
+    noisy += pixels
+    np.clip(noisy, 0, 255, out=noisy)
+    return noisy.astype(np.uint8)
 
 
 def jpeg_bytes(image: np.ndarray, quality: int, dpi: float) -> bytes:
@@ -205,7 +216,8 @@ def scribble(length_px: int, height_px: int, stroke_px: int, rng: np.random.Gene
     y = 0.5 * height_px * (1 + 0.8 * swell * np.sin(2 * np.pi * loops * t + rng.uniform(0, 6)))
     pad = stroke_px * 2
     canvas = Image.new("L", (int(length_px + 2 * pad + height_px), int(height_px + 2 * pad)), 0)
-    ImageDraw.Draw(canvas).line(list(zip((x + pad).tolist(), (y + pad).tolist())), fill=255, width=stroke_px, joint="curve")
+    path = list(zip((x + pad).tolist(), (y + pad).tolist()))
+    ImageDraw.Draw(canvas).line(path, fill=255, width=stroke_px, joint="curve")
     return np.asarray(canvas, dtype=np.float32) / 255.0
 
 
@@ -252,7 +264,8 @@ def stray_mark(px_per_mm: float, rng: np.random.Generator) -> np.ndarray:
     canvas = Image.new("L", (length + 8, length // 3 + 8), 0)
     draw = ImageDraw.Draw(canvas)
     if kind == 1:
-        draw.line([(4, 4 + rng.uniform(0, length / 3)), (4 + length, 4 + rng.uniform(0, length / 3))], fill=255, width=thick)
+        ends = [(4, 4 + rng.uniform(0, length / 3)), (4 + length, 4 + rng.uniform(0, length / 3))]
+        draw.line(ends, fill=255, width=thick)
     else:  # a ruler-like bar of ticks
         y = canvas.size[1] // 2
         for x in np.arange(4, 4 + length, max(2.0, px_per_mm * 1.2)):

@@ -58,7 +58,9 @@ def _title(row: pd.Series) -> str:
     return f"{row['image']}\n" + " | ".join(p for p in parts if p)
 
 
-def draw_contact_sheet(data_dir: str | Path, out: str | Path, count: int = 12, columns: int = 4, seed: int = 0) -> Path:
+def draw_contact_sheet(
+    data_dir: str | Path, out: str | Path, count: int = 12, columns: int = 4, seed: int = 0
+) -> Path:
     """Draw `count` scans of the data set in `data_dir` with their landmarks into PNG `out`."""
     import matplotlib
 
@@ -79,7 +81,8 @@ def draw_contact_sheet(data_dir: str | Path, out: str | Path, count: int = 12, c
         row = pd.concat([pd.Series({"image": name}), row])
         with Image.open(data_dir / "images" / name) as im:
             scale = min(1.0, TILE_PX / max(im.size))
-            shown = im.convert("L").resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.BILINEAR)
+            size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
+            shown = im.convert("L").resize(size, Image.BILINEAR)
         ax.imshow(np.asarray(shown), cmap="gray", vmin=0, vmax=255)
         pts = via.points[via.points["image"] == name]
         for _, p in pts.iterrows():

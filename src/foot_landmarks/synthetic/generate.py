@@ -14,6 +14,7 @@ One print, step by step:
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import shutil
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ SHEETS: tuple[str, ...] = ("a4", "crop", "lowres")
 DEFAULT_MIX: dict[str, float] = {"a4": 0.4, "crop": 0.3, "lowres": 0.3}
 DEFECTS: tuple[str, ...] = ("blot_over_print", "cut_by_page_edge")
 A4_SIZES_HW: tuple[tuple[int, int], ...] = ((3508, 2480), (3507, 2550))  # A4 at 300 dpi, as scanners save it
-LOWRES_FACTORS: tuple[int, ...] = (2, 3, 4, 5)  # 150, 100, 75 and 60 dpi
+LOWRES_FACTORS: tuple[int, ...] = (2, 3, 4, 5)  # 300 dpi / k: 150, 100, 75 and 60 dpi
+SUPERSAMPLE = 2  # low-res crops are rendered at twice their dpi and box-downscaled, like a resized scan
 BROKEN_SHARE = 0.033
 ANNOTATION_CSV = "via_annotations.csv"
 ANNOTATION_JSON = "via_project.json"
@@ -139,12 +141,17 @@ def _choose_sheet(spec: PrintSpec, rng: np.random.Generator) -> str:
 
 
 def _layout(
-    bbox: tuple[float, float, float, float], sheet: str, defect: str, k: int, rng: np.random.Generator
+    bbox: tuple[float, float, float, float],
+    sheet: str,
+    defect: str,
+    k: int,
+    dpi: float,
+    rng: np.random.Generator,
 ) -> tuple[tuple[int, int], tuple[float, float]]:
-    """Sheet size (h, w) and the shift to apply to a print whose bbox (pose at 0, 0) is given."""
+    """Sheet size (h, w), multiples of k, and the shift for a print whose bbox (pose at 0, 0) is given."""
     bx0, by0, bx1, by1 = bbox
     bw, bh = bx1 - bx0, by1 - by0
-    mm = STUDY_DPI / 25.4
+    mm = dpi / 25.4
     if sheet == "a4":
         h, w = A4_SIZES_HW[int(rng.integers(len(A4_SIZES_HW)))]
         margin = 5 * mm
@@ -170,9 +177,39 @@ def _layout(
 
 
 def _fits_a4(bbox: tuple[float, float, float, float]) -> bool:
-    margin = 2 * 5 * STUDY_DPI / 25.4
-    h, w = min(A4_SIZES_HW)
-    return bbox[3] - bbox[1] + margin < h and bbox[2] - bbox[0] + margin < min(s[1] for s in A4_SIZES_HW)
+    margins = 2 * 5 * STUDY_DPI / 25.4
+    smallest_h, smallest_w = min(h for h, _ in A4_SIZES_HW), min(w for _, w in A4_SIZES_HW)
+    return bbox[3] - bbox[1] + margins < smallest_h and bbox[2] - bbox[0] + margins < smallest_w
+
+
+@dataclass(frozen=True)
+class _Placement:
+    sheet: str
+    sheet_hw: tuple[int, int]  # at render resolution
+    pose: Pose  # of the right-foot twin (render_print always draws a right foot)
+    final_dpi: float
+    k: int  # render pixels per final pixel
+
+
+def _place_print(spec: PrintSpec, shapes, length_mm: float, defect: str, rng: np.random.Generator) -> _Placement:
+    """Sheet kind and size, and the pose of the print on it.
+
+    Low-res crops are rendered at twice their final dpi and box-downscaled by k = 2 (cheaper than
+    300 dpi, and the landmarks are then taken on the downscaled mask, as for any resized scan).
+    """
+    sheet = _choose_sheet(spec, rng)
+    final_dpi = STUDY_DPI / int(rng.choice(LOWRES_FACTORS)) if sheet == "lowres" else STUDY_DPI
+    k = SUPERSAMPLE if sheet == "lowres" else 1
+    render_dpi = final_dpi * k
+    angle = float(rng.uniform(-10, 10))
+    bbox = shapes_bbox_px(shapes, Pose(0.0, 0.0, angle, render_dpi, length_mm))
+    if sheet == "a4" and not _fits_a4(bbox):
+        sheet = "crop"  # a long foot turned on A4 would not fit: that clinic scans a crop
+    sheet_hw, (dx, dy) = _layout(bbox, sheet, defect, k, render_dpi, rng)
+    pose = Pose(dx, dy, angle, render_dpi, length_mm)
+    if spec.side == "left":  # the right-foot twin of the final left print, mirrored later
+        pose = pose.mirrored(sheet_hw[1])
+    return _Placement(sheet, sheet_hw, pose, final_dpi, k)
 
 
 def render_sample(spec: PrintSpec) -> Sample:
@@ -181,91 +218,101 @@ def render_sample(spec: PrintSpec) -> Sample:
     rng = np.random.default_rng([spec.seed, 2, spec.index])
     anatomy = session_variant(anatomy, rng)
     shapes = foot_shapes(anatomy)
-    sheet = _choose_sheet(spec, rng)
     defect = str(rng.choice(DEFECTS)) if spec.broken else ""
-    k = int(rng.choice(LOWRES_FACTORS)) if sheet == "lowres" else 1
-    angle = float(rng.uniform(-10, 10))
-    pose0 = Pose(0.0, 0.0, angle, STUDY_DPI, anatomy.length_mm)
-    bbox = shapes_bbox_px(shapes, pose0)
-    if sheet == "a4" and not _fits_a4(bbox):
-        sheet = "crop"  # a long foot turned on A4 would not fit: that clinic scans a crop
-    sheet_hw, (dx, dy) = _layout(bbox, sheet, defect, k, rng)
-    pose = Pose(dx, dy, angle, STUDY_DPI, anatomy.length_mm)
-    if spec.side == "left":  # render the right-foot twin of the final left print, then mirror
-        pose = pose.mirrored(sheet_hw[1])
+    place = _place_print(spec, shapes, anatomy.length_mm, defect, rng)
+    k = place.k
     style = sample_ink_style(rng, anatomy.ridge_period_mm)
-    render = render_print(shapes, pose, sheet_hw, rng, style, align=k)
+    render = render_print(shapes, place.pose, place.sheet_hw, rng, style, align=k)
+    # Ground truth on the final-resolution mask, in right-foot configuration, mirrored if left.
     points, visible = landmarks_from_render(downscale_render(render, k))
     if spec.side == "left":
         render = mirror_render(render)
-        points[:, 0] = sheet_hw[1] // k - 1 - points[:, 0]
-    image, marks = _compose(render, points * k + (k - 1) / 2, spec, defect, rng)
+        points[:, 0] = place.sheet_hw[1] // k - 1 - points[:, 0]
+    image = _sheet_with_print(render, place.final_dpi * k, rng)
+    marks = _add_marks(image, render, spec.subject, place.final_dpi * k, rng)
+    if defect == "blot_over_print":
+        _blot_over_print(image, points * k + (k - 1) / 2, place.final_dpi * k, rng)
+        marks.append("blot")
     if k > 1:
         image = block_mean(image, k)
-    dpi = STUDY_DPI / k
-    pixels = art.scanner_noise(image, rng, float(rng.uniform(1.0, 3.5)))
-    jpeg = art.jpeg_bytes(pixels, int(rng.integers(75, 96)), dpi)
+    window = (render.x0, render.y0, render.x0 + render.ink.shape[1], render.y0 + render.ink.shape[0])
+    jpeg = _scan(image, tuple(v // k for v in window), place.final_dpi, rng)
     attributes = {
         "side": spec.side,
         "subject": spec.subject,
-        "dpi": f"{dpi:g}",
+        "dpi": f"{place.final_dpi:g}",
         "source": "synthetic",
         "usable": "false" if spec.broken else "true",
         "defect": defect,
         "arch": anatomy.arch,
-        "sheet": sheet,
+        "sheet": place.sheet,
         "look": style.look,
-        "artefacts": ";".join(marks),
+        "artefacts": ";".join(dict.fromkeys(marks)),
         "session": str(spec.session),
         "foot_length_mm": f"{anatomy.length_mm:.1f}",
     }
     return Sample(spec.filename, jpeg, attributes, points, visible)
 
 
-def _compose(
-    render, points_full: np.ndarray, spec: PrintSpec, defect: str, rng: np.random.Generator
-) -> tuple[np.ndarray, list[str]]:
-    """The 300-dpi sheet: paper, the print's ink, marks around it, a defect if any; names of marks."""
-    h, w = render.sheet_hw
-    px_mm = STUDY_DPI / 25.4
-    image = art.paper((h, w), rng, STUDY_DPI)
-    wh, ww = render.ink.shape
-    x0, y0 = render.x0, render.y0
-    window = image[y0 : y0 + wh, x0 : x0 + ww]
+def _sheet_with_print(render, dpi: float, rng: np.random.Generator) -> np.ndarray:
+    """Paper with the print's ink on it (float reflectance, render resolution)."""
+    image = art.paper(render.sheet_hw, rng, dpi)
+    h, w = render.ink.shape
+    window = image[render.y0 : render.y0 + h, render.x0 : render.x0 + w]
     window *= 1.0 - np.float32(rng.uniform(0.8, 0.95)) * render.density
-    art.blur_region(image, (x0 - 4, y0 - 4, x0 + ww + 4, y0 + wh + 4), float(rng.uniform(0.4, 1.1)))
+    return image
 
-    keep_out = art.KeepOut.around(render.ink, x0, y0, (h, w), margin_px=4 * px_mm)
+
+def _add_marks(image: np.ndarray, render, subject: str, dpi: float, rng: np.random.Generator) -> list[str]:
+    """Pen writing, scribbles, stray marks, blots and smudges, all clear of the print.
+
+    Pen and marks keep 4 mm from the ink (writing near a print is common), blots and smudges 10 mm.
+    Returns the kinds of marks actually placed (a mark that finds no room is left out).
+    """
+    h, w = image.shape
+    px_mm = dpi / 25.4
+    near = art.KeepOut.around(render.ink, render.x0, render.y0, (h, w), margin_px=4 * px_mm)
+    far = art.KeepOut.around(render.ink, render.x0, render.y0, (h, w), margin_px=10 * px_mm)
     marks: list[str] = []
     pen_gray = float(rng.uniform(0.12, 0.5))
     if rng.random() < 0.7:
         for _ in range(int(rng.integers(1, 4))):
-            text = art.handwriting_text(rng, spec.subject)
-            cov = art.pen_text(text, int(px_mm * rng.uniform(4, 9)), rng)
-            if _put(image, cov, keep_out, rng, pen_gray):
+            text = art.handwriting_text(rng, subject)
+            if _put(image, art.pen_text(text, int(px_mm * rng.uniform(4, 9)), rng), near, rng, pen_gray):
                 marks.append("pen")
     if rng.random() < 0.3:
-        cov = art.scribble(int(px_mm * rng.uniform(25, 60)), int(px_mm * rng.uniform(5, 10)), max(2, int(px_mm * 0.35)), rng)
-        if _put(image, cov, keep_out, rng, pen_gray):
+        length, height = int(px_mm * rng.uniform(25, 60)), int(px_mm * rng.uniform(5, 10))
+        if _put(image, art.scribble(length, height, max(2, int(px_mm * 0.35)), rng), near, rng, pen_gray):
             marks.append("scribble")
     if rng.random() < 0.4:
         for _ in range(int(rng.integers(1, 5))):
-            if _put(image, art.stray_mark(px_mm, rng), keep_out, rng, float(rng.uniform(0.1, 0.45))):
+            if _put(image, art.stray_mark(px_mm, rng), near, rng, float(rng.uniform(0.1, 0.45))):
                 marks.append("marks")
-    blot_keep_out = art.KeepOut.around(render.ink, x0, y0, (h, w), margin_px=10 * px_mm)
-    blot_keep_out.cells |= keep_out.cells
+    far.cells |= near.cells  # blots also avoid the marks placed so far
     if rng.random() < 0.25:
-        if _put(image, art.blot(px_mm * rng.uniform(1.5, 7), rng), blot_keep_out, rng, float(rng.uniform(0.05, 0.2))):
+        if _put(image, art.blot(px_mm * rng.uniform(1.5, 7), rng), far, rng, float(rng.uniform(0.05, 0.2))):
             marks.append("blot")
     if rng.random() < 0.2:
-        if _put(image, art.smudge(px_mm * rng.uniform(15, 50), rng), blot_keep_out, rng, float(rng.uniform(0.2, 0.5))):
+        if _put(image, art.smudge(px_mm * rng.uniform(15, 50), rng), far, rng, float(rng.uniform(0.2, 0.5))):
             marks.append("smudge")
-    if defect == "blot_over_print":  # over a landmark, so the print cannot be read there
-        target = points_full[int(rng.integers(len(points_full)))]
-        cov = art.blot(px_mm * rng.uniform(12, 30), rng)
-        art.paint(image, cov, int(target[0] - cov.shape[1] / 2), int(target[1] - cov.shape[0] / 2), float(rng.uniform(0.04, 0.15)))
-        marks.append("blot")
-    return image, list(dict.fromkeys(marks))  # unique, in order
+    return marks
+
+
+def _blot_over_print(image: np.ndarray, points: np.ndarray, dpi: float, rng: np.random.Generator) -> None:
+    """The defect: a large blot centred on one landmark, so the print cannot be read there."""
+    target = points[int(rng.integers(len(points)))]
+    cov = art.blot(dpi / 25.4 * rng.uniform(12, 30), rng)
+    x0, y0 = int(target[0] - cov.shape[1] / 2), int(target[1] - cov.shape[0] / 2)
+    art.paint(image, cov, x0, y0, float(rng.uniform(0.04, 0.15)))
+
+
+def _scan(image: np.ndarray, print_box: tuple[int, int, int, int], dpi: float, rng: np.random.Generator) -> bytes:
+    """What the scanner saves: 8-bit gray, optics blur over the print, sensor noise, JPEG."""
+    pixels = art.quantise(image)
+    x0, y0, x1, y1 = print_box
+    art.blur_region(pixels, (x0 - 3, y0 - 3, x1 + 3, y1 + 3), float(rng.uniform(0.3, 1.0)))
+    pixels = art.scanner_noise(pixels, rng, float(rng.uniform(1.0, 3.5)))
+    return art.jpeg_bytes(pixels, int(rng.integers(75, 96)), dpi)
 
 
 def _put(image: np.ndarray, coverage: np.ndarray, keep_out: art.KeepOut, rng: np.random.Generator, gray: float) -> bool:
@@ -334,8 +381,23 @@ def _run(specs: list[PrintSpec], processes: int, progress: bool) -> list[Sample]
     bar = dict(total=len(specs), desc="synthetic prints", unit="img", disable=not progress)
     if processes == 1 or len(specs) < 2:
         return [render_sample(s) for s in tqdm(specs, **bar)]
-    with multiprocessing.get_context().Pool(min(processes, len(specs))) as pool:
+    with multiprocessing.get_context().Pool(min(processes, len(specs)), initializer=_keep_freed_memory) as pool:
         return list(tqdm(pool.imap(render_sample, specs, chunksize=1), **bar))
+
+
+def _keep_freed_memory() -> None:
+    """Worker setup: let glibc reuse freed page-sized buffers instead of returning them to the OS.
+
+    Every print allocates and frees tens of MB of arrays; with glibc's defaults each one is a fresh
+    mmap whose pages fault in again, which costs about a fifth of the run in kernel time.
+    Harmless (skipped) where glibc is not the allocator.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: serve big arrays from the heap
+        libc.mallopt(-1, 1 << 31)  # M_TRIM_THRESHOLD: do not give the heap back after each print
+    except (OSError, AttributeError):
+        pass
 
 
 def dataset_present(out_dir: str | Path) -> bool:

@@ -111,6 +111,8 @@ def _points_along(
             visible[k - 1] = 0
             if len(sets.outlines[k]):  # (an outline off the sheet happens only in broken prints)
                 points[k - 1] = flat_run_extreme(sets.outlines[k], distal)
+    if len(sets.sole) == 0:  # the sole is off the sheet (a broken print): nothing to measure
+        return points, np.zeros(N_LANDMARKS, dtype=int)
     heel_c, ball_c = render.anchors["heel"], render.anchors["ball"]
     t_narrow = narrowest_midfoot(sets.sole_sample, distal, heel_c, ball_c)
     forefoot = sets.sole[(sets.sole - heel_c) @ distal > t_narrow]

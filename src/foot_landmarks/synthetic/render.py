@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
+from scipy.ndimage import label
 
 from foot_landmarks.landmarks import MM_PER_INCH
-from foot_landmarks.synthetic.anatomy import BALL, HEEL_PAD, SOLE_LABELS, Ellipse, FootShapes
+from foot_landmarks.synthetic.anatomy import BALL, HEEL_PAD, SOLE_LABELS, FootShapes
 
 EDGE_PAD_MM = 4.0  # room around the shapes for ragged edges
 
@@ -51,15 +52,16 @@ class Pose:
 
     def to_image(self, xf: np.ndarray, yf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Foot-frame mm to image pixel coordinates."""
-        s, lat, dis = self.px_per_mm, self.lateral, self.distal
+        s, (lx, ly), (dx, dy) = self.px_per_mm, map(float, self.lateral), map(float, self.distal)
         yc = np.asarray(yf) - self.length_mm / 2
-        return self.cx + s * (xf * lat[0] + yc * dis[0]), self.cy + s * (xf * lat[1] + yc * dis[1])
+        return self.cx + s * (xf * lx + yc * dx), self.cy + s * (xf * ly + yc * dy)
 
     def to_foot(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Image pixel coordinates to foot-frame mm."""
-        s, lat, dis = self.px_per_mm, self.lateral, self.distal
+        # Python floats, not numpy scalars: float32 arrays stay float32 (NumPy 2 promotion rules).
+        s, (lx, ly), (ux, uy) = self.px_per_mm, map(float, self.lateral), map(float, self.distal)
         dx, dy = (x - self.cx) / s, (y - self.cy) / s
-        return dx * lat[0] + dy * lat[1], dx * dis[0] + dy * dis[1] + self.length_mm / 2
+        return dx * lx + dy * ly, dx * ux + dy * uy + self.length_mm / 2
 
     def mirrored(self, width: int) -> "Pose":
         """The pose of the mirror image on a sheet `width` px wide (x -> width - 1 - x)."""
@@ -101,7 +103,9 @@ def shapes_bbox_px(shapes: FootShapes, pose: Pose, pad_mm: float = EDGE_PAD_MM) 
     return xs.min() - pad, ys.min() - pad, xs.max() + pad, ys.max() + pad
 
 
-def _window(bbox: tuple[float, float, float, float], sheet_hw: tuple[int, int], align: int) -> tuple[int, int, int, int]:
+def _window(
+    bbox: tuple[float, float, float, float], sheet_hw: tuple[int, int], align: int
+) -> tuple[int, int, int, int]:
     """Integer window (x0, y0, x1, y1) covering bbox, clipped to the sheet, corners on multiples of `align`."""
     h, w = sheet_hw
     x0 = max(0, int(np.floor(bbox[0] / align)) * align)
@@ -121,6 +125,8 @@ def smooth_noise(shape: tuple[int, int], cell_px: float, rng: np.random.Generato
 
 
 COARSE_STEP = 2  # smooth fields are evaluated on every 2nd pixel and upsampled bilinearly
+SPECK_MM2 = 2.0  # detached ink smaller than this (mm^2) is dropped from the print
+MIN_INK = 0.2  # least ink density of a contact pixel: the mask is always visibly inked
 
 
 @dataclass(frozen=True)
@@ -168,15 +174,30 @@ def _part_window(shape, pose: Pose, grid: _Grid) -> tuple[slice, slice] | None:
     return slice(i0, i1), slice(j0, j1)
 
 
+def _drop_specks(contact: np.ndarray, min_area_px: float) -> np.ndarray:
+    """`contact` with detached islands of ink smaller than `min_area_px` pushed below zero.
+
+    Edge noise can leave a speck of ink just off the outline; nobody would call it the tip of a
+    toe, so it must not become one.
+    """
+    islands, count = label(contact > 0)
+    if count <= 1:
+        return contact
+    small = np.bincount(islands.ravel()) < min_area_px
+    small[0] = False
+    return np.where(small[islands], np.float32(-1.0), contact)
+
+
 def _evaluate(shape, pose: Pose, grid: _Grid, sl: tuple[slice, slice]) -> np.ndarray:
     xf, yf = _foot_coords(pose, grid.xs(sl[1].start, sl[1].stop), grid.ys(sl[0].start, sl[0].stop))
     return shape.signed_distance(xf, yf).astype(np.float32)
 
 
 def _upsample(coarse: np.ndarray, step: int, shape: tuple[int, int], nearest: bool = False) -> np.ndarray:
-    if nearest:
-        return np.repeat(np.repeat(coarse, step, axis=0), step, axis=1)[: shape[0], : shape[1]]
     hc, wc = coarse.shape
+    if nearest:  # labels (uint8)
+        big = Image.fromarray(coarse).resize((wc * step, hc * step), Image.NEAREST)
+        return np.asarray(big)[: shape[0], : shape[1]]
     big = Image.fromarray(coarse.astype(np.float32), mode="F").resize((wc * step, hc * step), Image.BILINEAR)
     return np.asarray(big, dtype=np.float32)[: shape[0], : shape[1]]
 
@@ -200,6 +221,8 @@ class InkStyle:
     pores: float = 0.03  # share of tiny white specks
     grain: float = 0.15  # pixel-level unevenness of the ink film
     ridge_period_mm: float = 0.48
+    ridge_bend: float = 1.5  # mm of waviness of the ridge lines
+    ridge_phase: float = 0.0
     grid_pitch_mm: float = 0.0  # > 0: an ink-mat print, ink laid as a square grid of lines
     grid_angle_deg: float = 0.0
 
@@ -219,6 +242,8 @@ def sample_ink_style(rng: np.random.Generator, ridge_period_mm: float, grid_shar
         pores=float(rng.uniform(0.0, 0.06)),
         grain=float(rng.uniform(0.08, 0.25)),
         ridge_period_mm=ridge_period_mm,
+        ridge_bend=float(rng.uniform(0.8, 2.5)),
+        ridge_phase=float(rng.uniform(0, 2 * np.pi)),
         grid_pitch_mm=float(rng.uniform(1.6, 3.2)) if grid else 0.0,
         grid_angle_deg=float(rng.normal(0.0, 1.0)),
     )
@@ -258,7 +283,8 @@ def render_print(
     edge = style.edge_noise_mm * (
         0.8 * smooth_noise(best.shape, 1.6 * cell, rng) + 0.35 * smooth_noise(best.shape, 0.5 * cell, rng)
     )
-    contact = _upsample(best + edge, step, (h, w))
+    contact_c = _drop_specks(best + edge, min_area_px=SPECK_MM2 * cell * cell)
+    contact = _upsample(contact_c, step, (h, w))
     ink = contact > 0
     labels = np.where(ink, _upsample(labels_c, step, (h, w), nearest=True), np.uint8(0))
 
@@ -295,44 +321,53 @@ def _ink_density(
     density = np.zeros((h, w), np.float32)
     if not ink.any():
         return density
-    # Tone and ridge phase vary over millimetres: a grid 3x coarser than `coarse` is enough.
+    # Tone (pressure x mottling) varies over millimetres: made 3x coarser than `coarse`, brought to
+    # `coarse` and read there by the ink pixels (nearest cell: no full-resolution resampling).
     tone_grid = _Grid(coarse.x0, coarse.y0, coarse.step * 3, -(-coarse.h // 3), -(-coarse.w // 3))
-    step, cell = tone_grid.step, pose.px_per_mm / tone_grid.step
+    cell = pose.px_per_mm / tone_grid.step
     xf, yf = _foot_coords(pose, tone_grid.xs(), tone_grid.ys())
     tone = style.load * _pressure(xf, yf, shapes) * (1.0 + style.mottle * smooth_noise(xf.shape, 1.5 * cell, rng))
-    rows = np.minimum(3 * np.arange(tone_grid.h) + 1, coarse.h - 1)  # coarse cell at each tone-grid centre
-    cols = np.minimum(3 * np.arange(tone_grid.w) + 1, coarse.w - 1)
-    labels_t = labels_c[np.ix_(rows, cols)]
+    tone = _upsample(tone, 3, labels_c.shape)
     partial = [k for k, c in enumerate(shapes.toe_contact, 1) if c == "partial"]
-    toe_fade = np.where(labels_t <= 5, np.float32(0.85), np.float32(1.0))
-    tone *= np.where(np.isin(labels_t, partial), np.float32(0.55), toe_fade)
-    # Ridges run across the sole and curve around the pads, like real papillary lines.
-    phase = (yf + 0.004 * xf * xf + 2.5 * smooth_noise(xf.shape, 12.0 * cell, rng)) / style.ridge_period_mm
-    idx = np.nonzero(ink)
-    tone_px = _upsample(tone, step, (h, w))[idx]
-    wave = np.sin(np.float32(2 * np.pi) * _upsample(phase, step, (h, w))[idx])
-    # Ridges break up where the skin did not take ink evenly: threshold a noisy wave.
-    breaks = _upsample(smooth_noise(xf.shape, 1.2 * cell, rng), step, (h, w))[idx]
-    ridges = np.clip(0.5 + 0.9 * wave + 0.6 * breaks, 0.0, 1.0)
+    toe_fade = np.where(labels_c <= 5, np.float32(0.85), np.float32(1.0))
+    tone = tone * np.where(np.isin(labels_c, partial), np.float32(0.55), toe_fade)
+    # Ridges break up where the skin did not take ink evenly: a noisy threshold of the ridge wave.
+    breaks = smooth_noise(labels_c.shape, 1.2 * pose.px_per_mm / coarse.step, rng)
+
+    flat = np.flatnonzero(ink)  # flat indices: cheaper gathers and scatters than (row, col) pairs
+    rows, cols = np.divmod(flat.astype(np.int32), np.int32(w))
+    cell_index = (rows // np.int32(coarse.step)) * np.int32(coarse.w) + cols // np.int32(coarse.step)
+    tone_px = tone.ravel()[cell_index]
+    breaks_px = breaks.ravel()[cell_index]
+    # Ridges run across the sole and bend around the pads, like papillary lines: the phase is
+    # computed exactly at each pixel (it changes by a whole period every ~6 px at 300 dpi).
+    x = (cols + coarse.x0).astype(np.float32)
+    y = (rows + coarse.y0).astype(np.float32)
+    xf, yf = pose.to_foot(x, y)
+    bend = style.ridge_bend * np.sin(xf * np.float32(0.09) + yf * np.float32(0.05) + np.float32(style.ridge_phase))
+    wave = np.sin((yf + np.float32(0.004) * xf * xf + bend) * np.float32(2 * np.pi / style.ridge_period_mm))
+    ridges = np.clip(0.5 + 0.9 * wave + 0.6 * breaks_px, 0.0, 1.0)
     u = rng.random(len(wave), dtype=np.float32)  # one draw: film grain and pores
     grain = 1.0 + style.grain * 3.46 * (u - 0.5)  # uniform noise with std `grain`
-    edge_fade = np.clip(contact[idx] / 1.2, 0.35, 1.0)
-    value = tone_px * (1.0 - style.ridge_depth * ridges) * edge_fade * grain
-    value = np.where(u < style.pores, value * 0.3, value)
+    # Less ink where the skin barely touched, but the rim stays visible: annotators click on it.
+    edge_fade = np.clip(contact.ravel()[flat] / np.float32(0.8), 0.6, 1.0)
+    # Ridges finer than ~3 px would alias into moire at low render dpi; fade them out there.
+    period_px = style.ridge_period_mm * pose.px_per_mm
+    ridge_depth = style.ridge_depth * float(np.clip((period_px - 2.5) / 3.0, 0.0, 1.0))
+    value = tone_px * (1.0 - ridge_depth * ridges) * edge_fade * grain
+    value[u < style.pores] *= np.float32(0.3)
     if style.grid_pitch_mm > 0:
-        value *= _grid_lines(idx, coarse.x0, coarse.y0, pose.px_per_mm, style)
-    density[idx] = np.clip(value, 0.12, 1.0)  # every contact pixel keeps a visible trace of ink
+        value *= _grid_lines(x, y, pose.px_per_mm, style)
+    density.ravel()[flat] = np.clip(value, MIN_INK, 1.0)  # every contact pixel keeps a visible trace
     return density
 
 
-def _grid_lines(idx: tuple[np.ndarray, np.ndarray], x0: int, y0: int, px_mm: float, style: InkStyle) -> np.ndarray:
-    """Ink-mat transfer at pixels `idx`: dark on the mat's grid lines, faint between them.
+def _grid_lines(x: np.ndarray, y: np.ndarray, px_mm: float, style: InkStyle) -> np.ndarray:
+    """Ink-mat transfer at image pixels (x, y): dark on the mat's grid lines, faint between them.
 
     The mat lies square to the sheet (give or take a degree), not to the foot.
     """
     t = np.deg2rad(style.grid_angle_deg)
-    x = (idx[1] + x0).astype(np.float32)
-    y = (idx[0] + y0).astype(np.float32)
     pitch = np.float32(style.grid_pitch_mm * px_mm)
     half_width = np.float32(max(0.7, 0.2 * px_mm))
     u = (x * np.float32(np.cos(t)) + y * np.float32(np.sin(t))) / pitch

@@ -72,7 +72,8 @@ def evaluate_predictions(predictions: dict, model_input: dict) -> tuple[dict, pd
     """Metrics per split (NMAE at the input size, MRE and SDR in mm at scan resolution) and the
     per-landmark table of the test split."""
     metrics: dict[str, float] = {}
-    per_landmark = pd.DataFrame()
+    # An empty test split (tiny data sets) still gives a table with its columns, n = 0.
+    per_landmark = per_landmark_table(np.zeros((0, 8)), np.zeros((0, 8)))
     for split in EVALUATED_SPLITS:
         sel = predictions["split"] == split
         if not sel.any():

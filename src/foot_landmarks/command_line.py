@@ -3,7 +3,10 @@
 Subcommands (one function each, so more can be added the same way):
 
 - ``synth``: generate a synthetic data set (images/ + via_annotations.csv) into a folder;
-- ``contact-sheet``: draw scans of a data set with their landmarks into a PNG.
+- ``contact-sheet``: draw scans of a data set with their landmarks into a PNG;
+- ``predict``: landmarks of scans from a registered model (foot_landmarks.predict_command).
+
+(Not named cli.py: Kedro reserves ``<package>.cli`` for project commands of its own CLI.)
 
 Any user error (bad number, unwritable folder, existing data without ``--force``) is one line on
 stderr starting with ``foot-landmarks: error:`` and exit status 2, never a traceback.
@@ -16,6 +19,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+from foot_landmarks.predict_command import add_predict_parser, cmd_predict
 
 PROG = "foot-landmarks"
 EXIT_USAGE = 2
@@ -111,7 +116,7 @@ def cmd_contact_sheet(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Plantar landmark tools: synthetic data, contact sheets.")
+    parser = _Parser(prog=PROG, description="Plantar landmark tools: synthetic data, contact sheets, prediction.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     synth = sub.add_parser("synth", help="generate a synthetic data set of scanned ink footprints")
@@ -131,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--count", type=positive_int, default=12, help="number of scans (default 12)")
     sheet.add_argument("--seed", type=whole_int, default=0, help="which scans to pick")
     sheet.set_defaults(func=cmd_contact_sheet)
+
+    add_predict_parser(sub).set_defaults(func=cmd_predict)
     return parser
 
 

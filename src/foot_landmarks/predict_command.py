@@ -1,0 +1,71 @@
+"""`foot-landmarks predict SCAN_OR_DIR... --model URI --out DIR`: the inference pipeline's job
+from the command line (landmarks.csv, errors.csv, one overlay PNG per scan)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+# The image suffixes inference reads (kept here so `foot-landmarks synth` need not import torch).
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+DEFAULT_MODEL = "models:/foot-landmarks@champion"
+
+
+def add_predict_parser(sub) -> argparse.ArgumentParser:
+    parser = sub.add_parser("predict", help="predict the 8 landmarks of scans with a registered model")
+    parser.add_argument("inputs", nargs="+", type=Path, help="scan files and/or folders of scans")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"MLflow model URI (default {DEFAULT_MODEL})")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument("--dpi", type=float, default=None, help="scan resolution when the files do not say")
+    parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+    parser.add_argument("--no-overlays", action="store_true", help="skip the overlay PNGs")
+    return parser
+
+
+def collect_scans(inputs: list[Path]) -> list[Path]:
+    """Files as given, folders expanded to the images they hold (sorted); missing paths raise."""
+    scans: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            scans += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif path.exists():
+            scans.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+    return scans
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import os
+
+    import mlflow
+    import pandas as pd
+
+    from foot_landmarks.inference import LANDMARK_COLUMNS, draw_overlay
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    mlflow.set_tracking_uri(args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
+    scans = collect_scans(args.inputs)
+    if not scans:
+        raise ValueError("no image files among the inputs")
+    args.out.mkdir(parents=True, exist_ok=True)
+    model = mlflow.pyfunc.load_model(args.model)
+    frame = pd.DataFrame({"image": [str(p) for p in scans]})
+    if args.dpi:
+        frame["dpi"] = args.dpi
+    result = model.predict(frame)
+    failed = result["error"].notna() if "error" in result else pd.Series(False, index=result.index)
+    landmarks = result.loc[~failed, LANDMARK_COLUMNS]
+    landmarks.to_csv(args.out / "landmarks.csv", index=False)
+    result.loc[failed, ["image", "error"]].to_csv(args.out / "errors.csv", index=False)
+    if not args.no_overlays:
+        for image, rows in landmarks.groupby("image"):
+            draw_overlay(image, rows).save(args.out / f"{Path(image).stem}_landmarks.png")
+    flagged = int(landmarks["low_confidence"].sum()) if len(landmarks) else 0
+    print(
+        f"{landmarks['image'].nunique()} scans predicted, {int(failed.sum())} failed, "
+        f"{flagged} low-confidence landmarks -> {args.out}"
+    )
+    return 0

@@ -1,0 +1,88 @@
+"""End to end on a handful of synthetic scans: data_processing -> training (tiny model) -> MLflow
+run, registry version and `champion` alias -> inference from models:/foot-landmarks@champion."""
+
+import shutil
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from foot_landmarks.synthetic import generate_dataset, write_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANT = "resnet18_light_s4"
+
+
+def _kedro_run(project: Path, pipeline: str, params: dict | None = None, namespaces=None) -> None:
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
+        session.run(pipeline_names=[pipeline], namespaces=namespaces)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, monkeypatch_module):
+    """A throw-away copy of the project (conf + pyproject) with its own data/ and MLflow store."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
+    (root / "conf" / "local").mkdir()
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    monkeypatch_module.chdir(root)
+    monkeypatch_module.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    monkeypatch_module.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    ds = generate_dataset(16, seed=5, n_broken=1, processes=1, mix={"lowres": 1.0}, progress=False)
+    write_dataset(ds, root / "data" / "01_raw" / "synthetic")
+    scans = root / "data" / "01_raw" / "new_scans"
+    scans.mkdir(parents=True)
+    for name in sorted(ds.files)[:3]:
+        (scans / name).write_bytes(ds.files[name])
+    (scans / "not_a_scan.jpg").write_bytes(b"this is not an image")
+    return root
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.mark.slow
+def test_train_register_and_predict_from_the_champion(project):
+    _kedro_run(project, "data_processing", {"data_processing": {"split": {"ratios": {"train": 2, "val": 1, "test": 1}}}})
+    tiny = {
+        f"{VARIANT}.model.input_size": [96, 48],
+        f"{VARIANT}.model.decoder_channels": 16,
+        f"{VARIANT}.training.epochs": 2,
+        f"{VARIANT}.training.batch_size": 4,
+    }
+    _kedro_run(project, "training", tiny, namespaces=[VARIANT])
+
+    client = MlflowClient()
+    runs = mlflow.search_runs(experiment_names=["foot_landmarks"], filter_string=f"tags.variant = '{VARIANT}'")
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    for key in ("metrics.val_nmae", "metrics.test_mre_mm", "metrics.test_sdr_2mm", "params.data_fingerprint"):
+        assert pd.notna(run[key]), key
+    history = client.get_metric_history(run["run_id"], "valid_nmae")
+    assert [m.step for m in history] == [1, 2]
+    champion = client.get_model_version_by_alias("foot-landmarks", "champion")
+    assert champion.tags["variant"] == VARIANT
+
+    _kedro_run(project, "inference")
+    landmarks = pd.read_csv(project / "data" / "07_model_output" / "inference" / "landmarks.csv")
+    errors = pd.read_csv(project / "data" / "07_model_output" / "inference" / "errors.csv")
+    assert list(errors["image"].map(lambda p: Path(p).name)) == ["not_a_scan.jpg"]
+    per_scan = landmarks.groupby("image")["landmark"].apply(sorted)
+    assert len(per_scan) == 3 and all(ids == list(range(1, 9)) for ids in per_scan)
+    from PIL import Image
+
+    for image, rows in landmarks.groupby("image"):
+        width, height = Image.open(image).size
+        # original scan pixels: inside the scan, not the network's 96x48 frame
+        assert rows["x_px"].between(-0.5, width).all() and rows["y_px"].between(-0.5, height).all()
+        assert rows["y_px"].max() > 96
+    assert len(list((project / "data" / "08_reporting" / "inference" / "overlays").glob("*.png"))) == 3
