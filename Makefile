@@ -13,7 +13,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv run data test test-fast viz bench contact-sheet mlflow-ui clean
+.PHONY: venv run data test test-fast viz bench table1 contact-sheet mlflow-ui clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
@@ -41,6 +41,16 @@ test-fast: venv
 
 bench: venv
 	$(BIN)/python benchmarks/run_benchmarks.py
+
+# The study's Table 1: four variants with the study's split and hyper-parameters (GPU), or the
+# reduced CPU configuration conf/table1_cpu, then the comparison table beside the study's numbers.
+TABLE1 := resnet18_333x256,resnet18_333x128,resnet50_333x256,resnet50_333x128
+table1: data
+	$(BIN)/kedro run --pipeline data_processing
+	if $(BIN)/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then \
+	  $(BIN)/kedro run --pipeline training --namespaces $(TABLE1); \
+	else $(BIN)/kedro run --pipeline training --namespaces $(TABLE1) --env table1_cpu; fi
+	$(BIN)/kedro run --pipeline reporting
 
 viz: venv
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser

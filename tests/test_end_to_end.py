@@ -85,4 +85,34 @@ def test_train_register_and_predict_from_the_champion(project):
         # original scan pixels: inside the scan, not the network's 96x48 frame
         assert rows["x_px"].between(-0.5, width).all() and rows["y_px"].between(-0.5, height).all()
         assert rows["y_px"].max() > 96
-    assert len(list((project / "data" / "08_reporting" / "inference" / "overlays").glob("*.png"))) == 3
+    reporting = project / "data" / "08_reporting" / "inference"
+    assert len(list((reporting / "overlays").glob("*.png"))) == 3
+    measurements = pd.read_csv(reporting / "measurements.csv")
+    assert len(measurements) == 3 and (measurements["foot_length_mm"] > 0).all()  # tiny model: any length
+    for kind in ("insole.svg", "insole.dxf", "report.png", "report.pdf"):
+        assert len(list((reporting / "clinical").glob(f"*_{kind}"))) == 3, kind
+
+
+@pytest.mark.slow
+def test_predict_command_writes_landmarks_errors_and_overlays(project, tmp_path, capsys):
+    from foot_landmarks.command_line import main
+
+    if not (project / "mlflow.db").exists():
+        pytest.skip("needs the model registered by test_train_register_and_predict_from_the_champion")
+    scans = project / "data" / "01_raw" / "new_scans"
+    out = tmp_path / "out"
+    status = main(["predict", str(scans), "--out", str(out), "--tracking-uri", f"sqlite:///{project / 'mlflow.db'}"])
+    assert status == 0
+    landmarks = pd.read_csv(out / "landmarks.csv")
+    assert landmarks.groupby("image").size().tolist() == [8, 8, 8]
+    assert pd.read_csv(out / "errors.csv")["image"].map(lambda p: Path(p).name).tolist() == ["not_a_scan.jpg"]
+    assert len(list(out.glob("*_landmarks.png"))) == 3
+    assert "3 scans predicted, 1 failed" in capsys.readouterr().out
+
+
+def test_predict_command_names_a_missing_input(tmp_path, capsys):
+    from foot_landmarks.command_line import main
+
+    assert main(["predict", str(tmp_path / "nope.jpg"), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("foot-landmarks: error:") and "nope.jpg" in err and "\n" not in err

@@ -21,6 +21,10 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--dpi", type=float, default=None, help="scan resolution when the files do not say")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
     parser.add_argument("--no-overlays", action="store_true", help="skip the overlay PNGs")
+    parser.add_argument(
+        "--clinical", action="store_true",
+        help="also measurements.csv, a 1:1 insole outline (SVG, DXF) and a one-page report (PNG, PDF) per scan",
+    )
     return parser
 
 
@@ -63,6 +67,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not args.no_overlays:
         for image, rows in landmarks.groupby("image"):
             draw_overlay(image, rows).save(args.out / f"{Path(image).stem}_landmarks.png")
+    if args.clinical:
+        from foot_landmarks.pipelines.inference.nodes import measure_feet
+
+        measure_feet(landmarks, str(args.out / "clinical")).to_csv(args.out / "measurements.csv", index=False)
     flagged = int(landmarks["low_confidence"].sum()) if len(landmarks) else 0
     print(
         f"{landmarks['image'].nunique()} scans predicted, {int(failed.sum())} failed, "

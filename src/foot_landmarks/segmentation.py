@@ -30,7 +30,7 @@ class SegmentationParams:
     min_component_frac: float = 2e-5  # of the page area: smaller specks are ignored
     toe_gap_frac: float = 0.08  # of the foot length: a toe print lies at most this far from the foot
     body_part_area_frac: float = 0.1  # of the largest part: a high arch splits heel from forefoot
-    body_part_gap_frac: float = 1.5  # of the largest part's length: how far the other part may lie
+    body_part_gap_frac: float = 4.0  # of the largest part's length: how far the other part may lie
     toe_zone_frac: float = 0.35  # toe prints lie in this distal share of an upright foot (toes up)
     min_toe_area_frac: float = 0.002  # of the foot area
     max_toe_area_frac: float = 0.35  # of the foot area: toes may print as one joined region
@@ -38,8 +38,14 @@ class SegmentationParams:
     blot_min_solidity: float = 0.93  # blots are compact and convex; a foot with its arch is not
     blot_max_aspect: float = 2.0  # and roundish; a foot is long and narrow
     blot_min_area_frac: float = 0.5  # of the foot area: smaller solid blobs may be toes or a heel
+    # Blots are near-black solid ink; a print, even a heavy one, is textured and lighter. Without
+    # this a high-arch forefoot or heel (solid, roundish, apart from the rest) looks like a blot.
+    blot_max_gray_frac: float = 0.4  # of the ink threshold: mean gray of a blot
+    blot_max_interior_std: float = 12.0  # gray levels: a blot is flat inside, heavy ink still grainy
+    edge_shadow_frac: float = 0.6  # a border row/column this full of "ink" is a scanner's edge shadow
+    edge_shadow_band_frac: float = 0.01  # of the page's long side: how deep such a shadow reaches
     blot_gap_frac: float = 0.03  # of the foot length: a blot this near the print covers it
-    max_print_radius_frac: float = 0.2  # of the print length: a thicker region is a blot on it
+    max_print_radius_frac: float = 0.25  # of the print length: a thicker region is a blot on it
     min_print_aspect: float = 1.5  # length / width of the print's box (feet are 2.2-3)
     print_fill_range: tuple[float, float] = (0.25, 0.85)  # ink area / box area of a print
     edge_margin_px: int = 1  # print pixels this close to the border lie on the sheet edge
@@ -71,12 +77,36 @@ def _aspect(region) -> float:
     return float(major / minor)
 
 
-def _is_blot(region, foot_area: float, p: SegmentationParams) -> bool:
+def _is_blot(region, foot_area: float, p: SegmentationParams, threshold: float) -> bool:
     return (
         region.solidity >= p.blot_min_solidity
         and _aspect(region) <= p.blot_max_aspect
         and region.area >= p.blot_min_area_frac * foot_area
+        and region.intensity_mean <= p.blot_max_gray_frac * threshold
+        and _interior_std(region) <= p.blot_max_interior_std
     )
+
+
+def _interior_std(region, erode_px: int = 2) -> float:
+    """Gray-level spread inside a component, its rim excluded (the rim mixes ink and paper)."""
+    interior = ndi.binary_erosion(region.image, iterations=erode_px)
+    values = region.image_intensity[interior]
+    return float(values.std()) if values.size >= 20 else 0.0
+
+
+def _touches_border(region, shape: tuple[int, int]) -> bool:
+    r0, c0, r1, c1 = region.bbox
+    return r0 == 0 or c0 == 0 or r1 == shape[0] or c1 == shape[1]
+
+
+def _drop_edge_shadows(ink: np.ndarray, p: SegmentationParams) -> np.ndarray:
+    """Clear border rows/columns that are dark almost end to end: a scanner lid's shadow darkens a
+    whole page edge, while a print cut by the edge covers only part of it."""
+    ink = ink.copy()
+    band = max(2, round(p.edge_shadow_band_frac * max(ink.shape)))
+    for lines in (ink[:band], ink[-band:], ink[:, :band].T, ink[:, -band:].T):
+        lines[lines.mean(axis=1) > p.edge_shadow_frac] = False
+    return ink
 
 
 def _body_parts(foot, regions, labels: np.ndarray, foot_mask: np.ndarray, p: SegmentationParams) -> list:
@@ -92,7 +122,10 @@ def _body_parts(foot, regions, labels: np.ndarray, foot_mask: np.ndarray, p: Seg
             continue
         overlap = min(region.bbox[3], foot.bbox[3]) - max(region.bbox[1], foot.bbox[1])
         gap = float(distance[region.coords[:, 0], region.coords[:, 1]].min())
-        if overlap > 0.5 * (region.bbox[3] - region.bbox[1]) and gap <= p.body_part_gap_frac * length:
+        # Columns must overlap: heel and forefoot are one above the other (a second foot of a
+        # two-foot sheet sits beside). A quarter of the narrower part allows a turned print.
+        narrower = min(region.bbox[3] - region.bbox[1], foot.bbox[3] - foot.bbox[1])
+        if overlap > 0.25 * narrower and gap <= p.body_part_gap_frac * length:
             parts.append(region)
     return parts
 
@@ -107,19 +140,19 @@ def segment_print(gray: np.ndarray, params: SegmentationParams | None = None) ->
     p = params or SegmentationParams()
     h, w = gray.shape
     threshold = ink_threshold(gray)
-    ink = gray <= threshold
+    ink = _drop_edge_shadows(gray <= threshold, p)
     radius = max(1, round(p.closing_radius_frac * max(h, w)))
     ink = morphology.closing(ink, morphology.disk(radius))
     ink = morphology.remove_small_objects(ink, max_size=max(1, int(p.min_component_frac * h * w)))
     labels = measure.label(ink, connectivity=2)
-    regions = measure.regionprops(labels)
+    regions = measure.regionprops(labels, intensity_image=gray)
     empty = PrintSegmentation(np.zeros_like(ink), (0, 0, 0, 0), threshold, found=False)
     if not regions:
         return empty
 
     by_area = sorted(regions, key=lambda r: r.area, reverse=True)
     # Provisional foot size for the blot test; a blot is judged against the biggest component.
-    foot = next((r for r in by_area if not _is_blot(r, by_area[0].area * 0.5, p)), None)
+    foot = next((r for r in by_area if not _is_blot(r, by_area[0].area * 0.5, p, threshold)), None)
     if foot is None:
         return empty
     foot_mask = labels == foot.label
@@ -136,20 +169,22 @@ def segment_print(gray: np.ndarray, params: SegmentationParams | None = None) ->
     toe_zone_end = foot_rows[0] + p.toe_zone_frac * (foot_rows[1] - foot_rows[0])
     body_labels = {foot.label, *(part.label for part in body)}
     keep = foot_mask.copy()
-    removed = {"pen": 0, "blot": 0, "far": 0, "large": 0}
+    removed = {"pen": 0, "blot": 0, "far": 0, "large": 0, "edge": 0}
     blot_near = False
     for region in regions:
         if region.label in body_labels:
             continue
         rows, cols = region.coords[:, 0], region.coords[:, 1]
         gap = float(distance_to_foot[rows, cols].min())
-        if _is_blot(region, foot_area, p):
+        if _is_blot(region, foot_area, p, threshold):
             removed["blot"] += 1
             # A blot bigger than the "foot" found beside it has swallowed the print's body.
             reach = p.toe_gap_frac * foot_length if region.area > foot_area else p.blot_gap_frac * foot_length
             blot_near |= gap <= reach
         elif gap > p.toe_gap_frac * foot_length or region.centroid[0] > toe_zone_end:
             removed["far"] += 1  # writing beside the arch or heel is never a toe
+        elif _touches_border(region, labels.shape):
+            removed["edge"] += 1  # a page-edge shadow or mark; a toe cut by the edge means the foot is too
         elif 2 * ink_depth[rows, cols].max() < p.min_stroke_width_frac * foot_length:
             removed["pen"] += 1
         elif not p.min_toe_area_frac * foot_area <= region.area <= p.max_toe_area_frac * foot_area:

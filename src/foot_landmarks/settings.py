@@ -11,6 +11,8 @@ CONFIG_LOADER_ARGS = {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
         "mlflow": ["mlflow*", "mlflow*/**"],
     },
+    # An environment (e.g. conf/table1_cpu) overrides single keys of a variant, not the variant whole.
+    "merge_strategy": {"parameters": "soft"},
     # mlflow.yml reads MLFLOW_TRACKING_URI so the environment can point runs elsewhere.
     "custom_resolvers": {"oc.env": oc.env},
 }

@@ -203,6 +203,11 @@ def _place_print(spec: PrintSpec, shapes, length_mm: float, defect: str, rng: np
     render_dpi = final_dpi * k
     angle = float(rng.uniform(-10, 10))
     bbox = shapes_bbox_px(shapes, Pose(0.0, 0.0, angle, render_dpi, length_mm))
+    if spec.side == "left":
+        # A left print is the mirror of a right twin turned by -angle: lay out the box the final
+        # left print occupies, not the right foot's (the hallux side is the broader one).
+        x0, y0, x1, y1 = shapes_bbox_px(shapes, Pose(0.0, 0.0, -angle, render_dpi, length_mm))
+        bbox = (-x1, y0, -x0, y1)
     if sheet == "a4" and not _fits_a4(bbox):
         sheet = "crop"  # a long foot turned on A4 would not fit: that clinic scans a crop
     sheet_hw, (dx, dy) = _layout(bbox, sheet, defect, k, render_dpi, rng)

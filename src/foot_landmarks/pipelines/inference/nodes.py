@@ -41,3 +41,24 @@ def draw_overlays(landmarks: pd.DataFrame) -> dict[str, Callable]:
         PurePosixPath(image).stem: (lambda image=image, rows=rows: draw_overlay(image, rows))
         for image, rows in landmarks.groupby("image", sort=True)
     }
+
+
+def measure_feet(landmarks: pd.DataFrame, output_dir: str, enabled: bool = True) -> pd.DataFrame:
+    """Clinical measurements and indices per scan (measurements.csv); beside it, in `output_dir`,
+    each scan's 1:1 insole outline (SVG, DXF) and one-page report (PNG, PDF).
+
+    The per-scan files are written here rather than through the catalog: four formats per scan,
+    made by ezdxf and matplotlib writers that want a path.
+    """
+    from foot_landmarks.clinical import clinical_outputs
+
+    if not enabled or landmarks.empty:
+        return pd.DataFrame()
+    rows = []
+    for image, rows_of_scan in landmarks.groupby("image", sort=True):
+        try:
+            rows.append(clinical_outputs(image, rows_of_scan, output_dir))
+        except ValueError as exc:  # a print the clinical step cannot measure: say so, go on
+            log.warning("%s", exc)
+            rows.append({"image": image, "print_problem": str(exc)})
+    return pd.DataFrame(rows)

@@ -1,8 +1,9 @@
-"""Inference pipeline: registry model -> landmarks.csv, errors.csv and overlays of a scan folder."""
+"""Inference pipeline: registry model -> landmarks.csv, errors.csv, overlays, measurements,
+insole outlines (SVG/DXF) and one-page reports of a scan folder."""
 
 from kedro.pipeline import Node, Pipeline
 
-from foot_landmarks.pipelines.inference.nodes import draw_overlays, load_registered_model, predict_scans
+from foot_landmarks.pipelines.inference.nodes import draw_overlays, load_registered_model, measure_feet, predict_scans
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,5 +17,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="predict_scans",
             ),
             Node(draw_overlays, "landmarks", "landmark_overlays", name="draw_overlays"),
+            Node(
+                measure_feet,
+                ["landmarks", "params:inference.clinical.output_dir", "params:inference.clinical.enabled"],
+                "foot_measurements",
+                name="measure_feet",
+            ),
         ]
     )
