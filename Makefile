@@ -29,7 +29,11 @@ data: venv
 
 run: data
 	$(BIN)/kedro run --pipeline data_processing
-	$(BIN)/kedro run --pipeline training --namespaces $(QUICK_VARIANT)
+	$(BIN)/kedro run --pipeline training --namespaces $(QUICK_VARIANT),geometric
+	$(BIN)/kedro run --pipeline reporting
+	@# scans the model never saw (other seed), for the inference demo
+	@test -n "$$(ls data/01_raw/new_scans 2>/dev/null)" || \
+	  $(BIN)/foot-landmarks synth --n 6 --seed 2026 --out data/01_raw/new_scans
 	$(BIN)/kedro run --pipeline inference
 
 test: venv

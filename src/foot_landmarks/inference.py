@@ -1,7 +1,19 @@
-"""Raw scan in, 8 landmarks out in original scan pixels and millimetres.
+"""Raw scan in, 8 landmarks per foot out in original scan pixels and millimetres.
 
-decode the file -> preprocess (foot_landmarks.preprocessing) -> resize to the network's input ->
-network -> heatmap decoding -> inverse of every geometric step -> mm from the scan's dpi.
+decode the file -> normalise the look to dark ink on light paper (foot_landmarks.normalisation:
+colour map, bright-on-dark scan; pure intensity maps, identity geometry) -> find every foot on
+the page (foot_landmarks.sheets) -> per foot: crop the page to its box (a matrix), preprocess
+(foot_landmarks.preprocessing) -> resize to the network's input -> network -> heatmap decoding
+-> inverse of every geometric step -> mm from the scan's dpi.
+
+One foot on the image: exactly 8 rows, `foot` "" (processed on the whole page, as before).
+Several feet (a two-panel form, a podoscope photo of both feet): 8 rows per foot, `foot`
+"left"/"right". The configuration (hallux on the left = right-foot configuration in print view)
+is read from each foot's anatomy, never from the panel or a label. `side` is the configuration
+used to orient the crop. `view` says how the image was taken when it is known: "print" (an ink
+print seen from above) or None: `foot` is that configuration; "below" (glass plate, podoscope,
+bare-sole scan: the mirror of print view): `foot` is the mirror of the configuration. Without
+`view` a below-view image's `foot` is the print-view reading, i.e. possibly the other foot.
 """
 
 from __future__ import annotations
@@ -17,10 +29,13 @@ from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.io.datasets import ScanImage, reduction_for
+from foot_landmarks.io.datasets import REDUCTIONS, ScanImage, _to_gray8, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, px_to_mm
+from foot_landmarks.normalisation import is_colour_map, normalise_page
 from foot_landmarks.predict_command import IMAGE_SUFFIXES  # noqa: F401  (re-exported)
-from foot_landmarks.preprocessing import crop_print
+from foot_landmarks.preprocessing import ProcessedPrint, crop_print
+from foot_landmarks.segmentation import PAPER
+from foot_landmarks.sheets import analyse_page, erase_lines
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +48,36 @@ ERROR_COLUMNS = ["image", "error"]
 
 class ScanError(ValueError):
     """A scan that cannot be read or holds no usable foot print."""
+
+
+VIEWS = ("print", "below")
+COLOUR_MAP_PAD = 0.05  # of the long side: background added around a colour-map rendering
+COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
+
+
+def mirror_side(side: str | None) -> str | None:
+    return {"left": "right", "right": "left"}.get(side or "", side)
+
+
+def read_page(path: str | Path, reduce: int = 1) -> tuple[np.ndarray, geo.Matrix]:
+    """The scan as uint8 gray (H, W) or, for colour files, RGB (H, W, 3), shrunk by `reduce`
+    (1, 2, 4, 8; JPEG decodes scaled directly) and the matrix original px -> returned px.
+
+    Like ScanImage.read, but keeps colour so that a colour map can be told from an ink page.
+    """
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce}")
+    with Image.open(path) as img:
+        width = img.size[0]
+        colour = img.mode in COLOUR_MODES
+        if reduce > 1 and img.format in ("JPEG", "MPO"):
+            img.draft("RGB" if colour else "L", (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
+        img.load()
+        page = np.asarray(img.convert("RGB"), dtype=np.uint8) if colour else _to_gray8(img)
+    if page.shape[1] * reduce < width:  # not a JPEG (or draft declined): box-reduce ourselves
+        page = np.asarray(Image.fromarray(page).reduce(reduce))
+    achieved = round(width / page.shape[1])
+    return page, geo.scale_matrix(1.0 / achieved, 1.0 / achieved)
 
 
 def file_dpi(path: str | Path) -> float | None:
@@ -56,65 +101,149 @@ class ScanPredictor:
     analysis_long_side: int = 400
     low_confidence: float = 0.3
 
-    def predict_scan(self, path: str | Path, dpi: float | None = None, side: str | None = None) -> pd.DataFrame:
-        """The 8 landmarks of the foot on one scan (one row each); raises ScanError."""
+    def crop_feet(
+        self, gray: np.ndarray, to_work: geo.Matrix, side: str | None = None, view: str | None = None
+    ) -> tuple[list[tuple[str, ProcessedPrint]], list[str]]:
+        """The processed crop of every foot on a normalised page (`gray`, dark ink on light paper;
+        `to_work` maps original px to its px), each with its `foot` label before any `view`
+        mirroring ("" when the page holds one foot), and the problems of the feet left out.
+
+        First the page's long thin straight lines (form borders, ruler bars, a drawn frame) are
+        painted as paper (a page without any is left as it is). One foot: crop_print on the whole
+        page, as for the training data. Several: each foot's box is cut out (a crop matrix
+        composed with `to_work`) and crop_print reads its configuration from its mask's anatomy.
+        """
+        analysis = analyse_page(gray, self.analysis_long_side)
+        side = side if side in ("left", "right") else None
+        cleaned = erase_lines(gray, analysis)  # unchanged when the page has no long thin lines
+        if len(analysis.feet) < 2:
+            configuration = mirror_side(side) if view == "below" else side
+            processed = crop_print(
+                cleaned, to_work, configuration, self.crop_height, self.crop_margin, self.analysis_long_side
+            )
+            return ([], [processed.problem]) if processed.problem else ([("", processed)], [])
+        feet: list[tuple[str, ProcessedPrint]] = []
+        problems: list[str] = []
+        for region in analysis.feet:
+            sub, to_sub = geo.crop_with_matrix(cleaned, region.box_xyxy, fill=PAPER)
+            to_foot = geo.compose(to_work, to_sub)
+            args = (self.crop_height, self.crop_margin, self.analysis_long_side)
+            processed = crop_print(sub, to_foot, None, *args)
+            if processed.problem and region.side is not None and region.side.side is not None:
+                # configuration unreadable on the crop's own mask: the sheet-level mask's reading
+                processed = crop_print(sub, to_foot, region.side.side, *args)
+                processed.side_source = "detected (sheet)"
+            if processed.problem:
+                problems.append(f"foot in box {region.box_xyxy}: {processed.problem}")
+            else:
+                feet.append((processed.side, processed))
+        if not feet:
+            problems.insert(0, f"{len(analysis.feet)} feet found, none usable")
+        return feet, problems
+
+    def predict_scan(
+        self, path: str | Path, dpi: float | None = None, side: str | None = None, view: str | None = None
+    ) -> pd.DataFrame:
+        """The landmarks of every foot on one scan (8 rows per foot); raises ScanError.
+
+        `side`: the foot's side when known (one-foot images only; ignored on multi-foot sheets,
+        whose feet are each read from their anatomy). `view`: "print", "below" or None (see the
+        module docstring). Feet that cannot be processed on a multi-foot sheet are left out and
+        listed in ``result.attrs["problems"]``; no usable foot at all raises ScanError.
+        """
+        if view not in (None, *VIEWS):
+            raise ValueError(f"view must be one of {VIEWS} or None, got {view!r}")
         scan = ScanImage(str(path))
         try:
             width, height = scan.size()
             # The crop is about the foot's size; decode no finer than twice the crop needs.
-            gray, to_work = scan.read(reduction_for(max(width, height), 2 * self.crop_height))
+            reduce = reduction_for(max(width, height), 2 * self.crop_height)
+            page, to_work = read_page(path, reduce)
+            if page.ndim == 3 and not is_colour_map(page):
+                # a colour photo or scan of ink: the same gray the training data were read as
+                page, to_work = scan.read(reduce)
         except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
             raise ScanError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
-        side = side if side in ("left", "right") else None
-        processed = crop_print(gray, to_work, side, self.crop_height, self.crop_margin, self.analysis_long_side)
-        if processed.problem:
-            raise ScanError(f"{path}: {processed.problem}")
-        input_image, resize = geo.resize_with_matrix(processed.crop, self.detector.input_size)
-        points_input, confidence = self.detector.predict(input_image[None])
-        to_input = geo.compose(processed.to_crop, resize)
-        points = geo.apply_to_points(geo.invert(to_input), points_input[0])
+        normalised = normalise_page(page)  # intensity only: to_work still maps original -> gray px
+        gray = normalised.gray
+        if normalised.kind == "colour map":
+            # A colour-map rendering is cut to the sensor's area, so its print may reach the frame
+            # (the crop's edge test would call that a cut print). Its background is known to be
+            # "no contact": pad with it (a translation, exact) so the print can be cropped.
+            pad = max(2, round(COLOUR_MAP_PAD * max(gray.shape)))
+            h, w = gray.shape
+            gray, to_padded = geo.crop_with_matrix(gray, (-pad, -pad, w + pad, h + pad), fill=PAPER)
+            to_work = geo.compose(to_work, to_padded)
+        feet, problems = self.crop_feet(gray, to_work, side, view)
+        if not feet:
+            raise ScanError(f"{path}: " + "; ".join(problems))
         if dpi is not None and not (isinstance(dpi, float) and math.isnan(dpi)):
             dpi, scale_source = float(dpi), "given"
         elif (from_file := file_dpi(path)) is not None:
             dpi, scale_source = from_file, "file"
         else:
             dpi, scale_source = math.nan, "none (pixels only)"
-        mm = px_to_mm(points, dpi)
-        return pd.DataFrame(
-            {
-                "image": str(path),
-                "foot": "",
-                "landmark": list(LANDMARK_IDS),
-                "name": [LANDMARK_NAMES[k] for k in LANDMARK_IDS],
-                "x_px": points[:, 0],
-                "y_px": points[:, 1],
-                "x_mm": mm[:, 0],
-                "y_mm": mm[:, 1],
-                "confidence": confidence[0],
-                "low_confidence": confidence[0] < self.low_confidence,
-                "side": processed.side,
-                "side_source": processed.side_source,
-                "dpi": dpi,
-                "scale_source": scale_source,
-            },
-            columns=LANDMARK_COLUMNS,
-        )
+        inputs, to_inputs = [], []
+        for _, processed in feet:
+            input_image, resize = geo.resize_with_matrix(processed.crop, self.detector.input_size)
+            inputs.append(input_image)
+            to_inputs.append(geo.compose(processed.to_crop, resize))
+        points_input, confidence = self.detector.predict(np.stack(inputs))
+        tables = []
+        for i, (foot, processed) in enumerate(feet):
+            points = geo.apply_to_points(geo.invert(to_inputs[i]), points_input[i])
+            mm = px_to_mm(points, dpi)
+            side_source = processed.side_source
+            if view == "below":
+                foot = mirror_side(foot)
+                side_source += "; view from below: the anatomical foot is the mirror of `side`"
+            tables.append(
+                pd.DataFrame(
+                    {
+                        "image": str(path),
+                        "foot": foot,
+                        "landmark": list(LANDMARK_IDS),
+                        "name": [LANDMARK_NAMES[k] for k in LANDMARK_IDS],
+                        "x_px": points[:, 0],
+                        "y_px": points[:, 1],
+                        "x_mm": mm[:, 0],
+                        "y_mm": mm[:, 1],
+                        "confidence": confidence[i],
+                        "low_confidence": confidence[i] < self.low_confidence,
+                        "side": processed.side,
+                        "side_source": side_source,
+                        "dpi": dpi,
+                        "scale_source": scale_source,
+                    },
+                    columns=LANDMARK_COLUMNS,
+                )
+            )
+        result = pd.concat(tables, ignore_index=True)
+        result.attrs["problems"] = problems
+        return result
 
-    def predict_files(self, paths, dpi=None, side=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Every scan in `paths`; scans that fail get a row in the errors table, the rest still come out."""
+    def predict_files(self, paths, dpi=None, side=None, view=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Every scan in `paths`; scans that fail get a row in the errors table, the rest still come out.
+
+        A foot of a multi-foot sheet that could not be processed also gets an errors row.
+        """
         paths = list(paths)
         dpis = dpi if isinstance(dpi, (list, tuple)) else [dpi] * len(paths)
         sides = side if isinstance(side, (list, tuple)) else [side] * len(paths)
+        views = view if isinstance(view, (list, tuple)) else [view] * len(paths)
         tables, errors = [], []
-        for i, (path, d, s) in enumerate(zip(paths, dpis, sides), start=1):
+        for i, (path, d, s, v) in enumerate(zip(paths, dpis, sides, views), start=1):
             try:
-                tables.append(self.predict_scan(path, d, s))
+                table = self.predict_scan(path, d, s, v)
+                tables.append(table)
+                errors.extend({"image": str(path), "error": f"{path}: {p}"} for p in table.attrs.get("problems", []))
             except ScanError as exc:
                 errors.append({"image": str(path), "error": str(exc)})
                 log.warning("%s", exc)
             if i % 10 == 0 or i == len(paths):
                 log.info("predicted %d/%d scans", i, len(paths))
         landmarks = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=LANDMARK_COLUMNS)
+        landmarks.attrs = {}
         return landmarks, pd.DataFrame(errors, columns=ERROR_COLUMNS)
 
 

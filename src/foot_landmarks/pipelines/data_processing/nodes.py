@@ -105,7 +105,9 @@ def _segmentation_params(options: Mapping[str, Any] | None) -> SegmentationParam
 
 
 def collect_annotations(
-    raw_annotations: Mapping[str, Callable[[], ViaAnnotations]], annotation_files: list[str]
+    raw_annotations: Mapping[str, Callable[[], ViaAnnotations]],
+    annotation_files: list[str],
+    ignored_datasets: list[str] = (),
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read every data set's VIA files into one annotation table and one point table.
 
@@ -116,7 +118,10 @@ def collect_annotations(
     image_tables, point_tables, rejected = [], [], []
     seen: set[tuple[str, str]] = set()
     chosen = sorted(
-        (p for p in raw_annotations if _split_partition(p)[1] in annotation_files),
+        (
+            p for p in raw_annotations
+            if _split_partition(p)[1] in annotation_files and _split_partition(p)[0] not in ignored_datasets
+        ),
         key=lambda p: (_split_partition(p)[0], annotation_files.index(_split_partition(p)[1])),
     )
     for partition in chosen:
@@ -178,6 +183,7 @@ def validate_samples(
             (*_split_partition(p), p)
             for p in sorted(raw_images)
             if _split_partition(p)[1].startswith("images/") and p.lower().endswith(suffixes)
+            and _split_partition(p)[0] not in options.get("ignored_datasets", ())
         ],
         columns=["dataset", "image", "partition"],
     )

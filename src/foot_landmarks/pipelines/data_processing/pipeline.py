@@ -16,7 +16,11 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=collect_annotations,
-                inputs=["raw_annotations", "params:data_processing.annotation_files"],
+                inputs=[
+                    "raw_annotations",
+                    "params:data_processing.annotation_files",
+                    "params:data_processing.ignored_datasets",
+                ],
                 outputs=["annotations", "landmark_points", "annotation_rejections"],
                 name="collect_annotations_node",
             ),

@@ -1,0 +1,127 @@
+"""The trained model on the six real images of ../shared/data/real_samples (no annotations).
+
+Checks what can be checked without ground truth: every foot on the sheet is returned (two on the
+two-foot ink sheets and the podoscope photo, one on the others), the feet of a two-foot image get
+different configurations, and every point lies in the image and on (or within a few px of) the
+print. Writes one overlay PNG per image to docs/real_samples/ (git-ignored: these images have no
+licence; never commit anything derived from them).
+
+Skipped when the samples or the trained model are absent.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy import ndimage as ndi
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.inference import ScanPredictor, draw_overlay, read_page
+from foot_landmarks.normalisation import normalise_page
+from foot_landmarks.sheets import analyse_page
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO.parent / "shared" / "data" / "real_samples"
+MODEL = REPO / "data" / "06_models" / "resnet18_light_s4" / "detector.pt"
+OVERLAYS = REPO / "docs" / "real_samples"
+
+EXPECTED_FEET = {
+    "pabrd_footprintDetection/pabrd_cassius.jpg": 2,
+    "pabrd_footprintDetection/pabrd_ugo.jpg": 2,
+    "crisanher96_PaginaWebHuellaPlantar/podoscope_5ORI20181029232426.jpg": 2,
+    "zjc798719285_FootDetector/zjc_1531.jpg": 1,
+    "zjc798719285_FootDetector/zjc_rectImage.jpg": 1,
+    "ms-sanjay_foot-pressure-analysis/colourmap_Normal_Arch_001_page1_img1.png": 1,
+}
+# how far (as a share of the image's long side) a point may lie off the ink: toe tips and heel
+# points sit on the rim, and the masks are found at reduced resolution
+OFF_PRINT_SHARE = 0.025
+INSIDE_TOLERANCE_SHARE = 0.01  # of the long side
+
+if not SAMPLES.is_dir():
+    pytest.skip(f"real samples not found at {SAMPLES} (../shared/data/real_samples)", allow_module_level=True)
+if not MODEL.is_file():
+    pytest.skip(f"no trained model at {MODEL} (train resnet18_light_s4 first)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    from foot_landmarks.detector import LandmarkDetector
+
+    return ScanPredictor(LandmarkDetector.load(MODEL))
+
+
+def _distance_off_ink(path: Path, points: np.ndarray) -> np.ndarray:
+    """Distance (original px) from each point to the nearest ink of the normalised page."""
+    page, to_page = read_page(path, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        analysis = analyse_page(normalise_page(page).gray)
+    k = analysis.k  # analysis copy = integer box reduction by k
+    to_analysis = geo.compose(to_page, geo.translation(-(k - 1) / 2, -(k - 1) / 2), geo.scale_matrix(1 / k, 1 / k))
+    outside = ndi.distance_transform_edt(~analysis.ink)
+    xy = np.rint(geo.apply_to_points(to_analysis, points)).astype(int)
+    i = np.clip(xy[:, 1], 0, outside.shape[0] - 1)
+    j = np.clip(xy[:, 0], 0, outside.shape[1] - 1)
+    return outside[i, j] * k
+
+
+@pytest.fixture(scope="module")
+def tables(predictor):
+    """name -> landmarks table (predicted once per image); writes the overlays."""
+    out = {}
+    OVERLAYS.mkdir(parents=True, exist_ok=True)
+    for name in EXPECTED_FEET:
+        path = SAMPLES / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            out[name] = predictor.predict_scan(path)
+        draw_overlay(path, out[name]).save(OVERLAYS / f"{path.stem}_overlay.png")
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_FEET))
+def test_every_foot_found(tables, name):
+    table = tables[name]
+    n_feet = EXPECTED_FEET[name]
+    assert len(table) == 8 * n_feet, f"{name}: {len(table) // 8} feet returned, {n_feet} on the image"
+    if n_feet == 2:
+        assert sorted(table["foot"].unique()) == ["left", "right"], "two feet, two configurations"
+        assert table.groupby("foot")["side"].nunique().eq(1).all()
+        assert (table["side"] == table["foot"]).all()  # view not given: foot = print-view reading
+    else:
+        assert (table["foot"] == "").all()
+    assert table["side"].isin(["left", "right"]).all()
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_FEET))
+def test_points_inside_image(tables, name):
+    with Image.open(SAMPLES / name) as img:
+        width, height = img.size
+    # a print cut by the frame (the colour map's heel) may put its extreme a few px beyond it
+    tol = INSIDE_TOLERANCE_SHARE * max(width, height)
+    points = tables[name][["x_px", "y_px"]].to_numpy()
+    assert ((points >= -0.5 - tol) & (points <= [width - 0.5 + tol, height - 0.5 + tol])).all(), points
+
+
+GRID_TOES = pytest.mark.xfail(
+    reason="ink-mat grid sheets: the model (trained on synthetic prints only) puts some toe points on "
+    "faint grid toes or beside them, up to ~4% of the image's long side off the ink",
+    strict=False,
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=GRID_TOES) if n.startswith("pabrd_") else n for n in sorted(EXPECTED_FEET)],
+)
+def test_points_on_print(tables, name):
+    with Image.open(SAMPLES / name) as img:
+        long_side = max(img.size)
+    off = _distance_off_ink(SAMPLES / name, tables[name][["x_px", "y_px"]].to_numpy())
+    limit = OFF_PRINT_SHARE * long_side
+    assert off.max() <= limit, f"{name}: points off the print by {np.round(off, 1)} px (limit {limit:.0f})"

@@ -1,0 +1,196 @@
+"""Several feet on one page (foot_landmarks.sheets + ScanPredictor), tested on geometry, not a model.
+
+Two generated prints (a left and a right foot, with their ground truth) are pasted on one wide
+page with a drawn panel border between them and a frame around the form; the right foot touches
+the border. The "detector" is the geometric baseline (foot_landmarks.models.geometric), so every
+number here comes from the page, the crops and the matrices.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.inference import ScanPredictor
+from foot_landmarks.models.geometric import predict_geometric
+from foot_landmarks.normalisation import normalise_page
+from foot_landmarks.sheets import analyse_page, find_feet
+from foot_landmarks.synthetic.generate import generate_dataset
+
+REDUCE = 4  # 300 dpi A4 pages -> 75 dpi: small and fast; 1 px = 0.34 mm
+FOUND = 1.0  # geometric baseline's confidence for a point it found (not assigned or guessed)
+
+
+class GeometricDetector:
+    """Stands in for the network: the geometric baseline on each crop (upright, right-foot, bright)."""
+
+    input_size = (666, 512)
+
+    def predict(self, images):
+        out = [predict_geometric(image, side="right") for image in images]
+        return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
+
+
+@pytest.fixture(scope="module")
+def pages():
+    """{side: (page uint8 at 1/REDUCE, ground-truth points (8, 2) in that page's px)}."""
+    ds = generate_dataset(2, 1, n_broken=0, processes=1, mix={"a4": 1.0}, progress=False)
+    reduce = geo.compose(geo.translation(0.5, 0.5), geo.scale_matrix(1 / REDUCE, 1 / REDUCE), geo.translation(-0.5, -0.5))
+    out = {}
+    for row in ds.images.itertuples():
+        page = np.asarray(Image.open(io.BytesIO(ds.files[row.image])).convert("L").reduce(REDUCE))
+        gt = ds.points[ds.points.image == row.image].sort_values("landmark")[["x", "y"]].to_numpy(float)
+        out[row.side] = (page, geo.apply_to_points(reduce, gt))
+    assert set(out) == {"left", "right"}
+    return out
+
+
+def two_foot_sheet(pages) -> tuple[np.ndarray, dict[str, np.ndarray], int]:
+    """A print-view form: left foot in the left panel, right foot touching the panel border."""
+    (pl, gl), (pr, gr) = pages["left"], pages["right"]
+    h = max(pl.shape[0], pr.shape[0])
+    border = pl.shape[1] + 10
+    off = int(round(border + 1 - gr[:, 0].min()))  # medial forefoot extreme (point 6) on the line
+    width = max(off + pr.shape[1], border + 20)
+    sheet = np.full((h, width), 235, np.uint8)
+    sheet[: pl.shape[0], : pl.shape[1]] = pl
+    right = sheet[: pr.shape[0], max(off, 0) : off + pr.shape[1]]
+    np.minimum(right, pr[:, max(-off, 0) :][:, : right.shape[1]], out=right)
+    img = Image.fromarray(sheet)
+    draw = ImageDraw.Draw(img)
+    draw.line([(border, 0), (border, h)], fill=40, width=3)
+    draw.rectangle([2, 2, width - 3, h - 3], outline=60, width=2)
+    return np.asarray(img), {"left": gl, "right": gr + [off, 0]}, border
+
+
+def _save(tmp_path, name, image) -> str:
+    path = tmp_path / name
+    Image.fromarray(image).save(path)
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        yield
+
+
+def test_find_feet_two_panel_form(pages):
+    sheet, gt, border = two_foot_sheet(pages)
+    feet = find_feet(sheet)
+    assert len(feet) == 2, "both feet found, the panel border did not merge them"
+    for region, side in zip(feet, ("left", "right")):  # sorted left to right
+        x0, y0, x1, y1 = region.box_xyxy
+        own, other = gt[side], gt["right" if side == "left" else "left"]
+        inside = (own[:, 0] >= x0) & (own[:, 0] < x1) & (own[:, 1] >= y0) & (own[:, 1] < y1)
+        assert inside.all(), f"{side}: its box {region.box_xyxy} holds all 8 ground-truth points"
+        assert not ((other[:, 0] >= x0) & (other[:, 0] < x1)).all(), "a box holds one foot, not both"
+        assert region.side is not None and region.side.side == side  # print view: configuration = side
+
+
+def test_one_foot_pages_give_one_foot(pages):
+    for page, _ in pages.values():
+        assert len(find_feet(page)) == 1
+
+
+def test_two_foot_sheet_crops_hold_each_foot_upright(pages):
+    """Each foot's crop (page box -> crop_print, matrices composed) holds all 8 ground-truth points
+    of that foot, on its print, in right-foot orientation (hallux left of the little toe); the
+    matrices map the crop back to sheet pixels exactly."""
+    sheet, gt, _ = two_foot_sheet(pages)
+    feet, problems = ScanPredictor(GeometricDetector()).crop_feet(sheet, geo.identity())
+    assert not problems and [foot for foot, _ in feet] == ["left", "right"]
+    for foot, processed in feet:
+        crop = processed.crop
+        points = geo.apply_to_points(processed.to_crop, gt[foot])
+        h, w = crop.shape
+        assert ((points >= 0) & (points <= [w - 1, h - 1])).all(), f"{foot}: a point outside its crop"
+        assert points[0, 0] < points[4, 0], f"{foot}: hallux (1) left of the little toe (5) in the crop"
+        assert points[7, 1] > points[:7, 1].max(), f"{foot}: heel at the bottom (upright)"
+        scale = h / (gt[foot][:, 1].max() - gt[foot][:, 1].min())  # crop px per sheet px, about
+        r = max(2, int(np.ceil(2 * scale)))  # 2 sheet px around the point (a toe tip lies on the rim)
+        for (x, y) in np.rint(points[[0, 5, 6, 7]]).astype(int):  # hallux, forefoot extremes, heel
+            # (the small toes may be faint: the generator's lightest toe prints do not survive cleaning)
+            assert crop[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1].max() > 30, f"{foot}: point not on the print (cleaned paper is 0)"
+        back = geo.apply_to_points(geo.invert(processed.to_crop), points)
+        np.testing.assert_allclose(back, gt[foot], atol=1e-6)
+
+
+def test_two_foot_sheet_predict_scan(pages, tmp_path):
+    """16 rows, 8 per foot, `foot` and `side` from anatomy; the left foot's points equal those of
+    the same foot alone on its page (same baseline, same pixels: the sheet path is exact)."""
+    predictor = ScanPredictor(GeometricDetector())
+    sheet, gt, _ = two_foot_sheet(pages)
+    table = predictor.predict_scan(_save(tmp_path, "sheet.png", sheet))
+    assert len(table) == 16 and list(table["foot"].unique()) == ["left", "right"]
+    assert (table.groupby("foot")["landmark"].apply(list) == [list(range(1, 9))] * 2).all()
+    assert (table["side"] == table["foot"]).all() and (table["side_source"] == "detected").all()
+    assert table["scale_source"].eq("none (pixels only)").all()
+    page, page_gt = pages["left"]
+    alone = predictor.predict_scan(_save(tmp_path, "left.png", page))
+    assert len(alone) == 8 and (alone["foot"] == "").all(), "one foot: 8 rows, foot '' (as before)"
+    on_sheet = table[table["foot"] == "left"][["x_px", "y_px"]].to_numpy()
+    np.testing.assert_allclose(on_sheet, alone[["x_px", "y_px"]].to_numpy(), atol=0.5)
+    for foot in ("left", "right"):  # the baseline's forefoot extremes (6, 7): near the truth
+        err = np.linalg.norm(table[table["foot"] == foot][["x_px", "y_px"]].to_numpy() - gt[foot], axis=1)
+        assert err[5] < 4.0, f"{foot}: point 6 error {err[5]:.1f} px (75 dpi)"
+
+
+def test_below_view_sheet(pages, tmp_path):
+    """The same form seen from below (mirrored, white sole on black): configurations are the
+    mirror; with view="below" the feet come out as their true sides, `side` as configuration."""
+    sheet, gt, _ = two_foot_sheet(pages)
+    below = (255 - sheet[:, ::-1]).copy()
+    normalised = normalise_page(below)
+    assert any("inverted" in step for step in normalised.steps)
+    feet = analyse_page(normalised.gray).feet
+    assert [f.side.side for f in feet] == ["left", "right"]  # mirrored: the true right foot, hallux right, is on the left
+    path = _save(tmp_path, "below.png", below)
+    predictor = ScanPredictor(GeometricDetector())
+    table = predictor.predict_scan(path, view="below")
+    assert len(table) == 16
+    for foot, rows in table.groupby("foot"):
+        assert (rows["side"] != foot).all(), "side = configuration, foot = its mirror"
+        width = below.shape[1]
+        true = gt[foot].copy()
+        true[:, 0] = width - 1 - true[:, 0]  # ground truth mirrored with the image
+        err = np.linalg.norm(rows[["x_px", "y_px"]].to_numpy() - true, axis=1)
+        assert err[5] < 5.0, f"{foot}: point 6 error {err[5]:.1f} px"
+    unknown = predictor.predict_scan(path)  # view not stated: foot = print-view reading
+    assert (unknown["foot"] == unknown["side"]).all()
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_configuration_of_one_foot_print_and_below_view(pages, tmp_path, side):
+    page, _ = pages[side]
+    predictor = ScanPredictor(GeometricDetector())
+    other = "right" if side == "left" else "left"
+    printed = predictor.predict_scan(_save(tmp_path, "p.png", page))
+    assert (printed["side"] == side).all() and (printed["foot"] == "").all()
+    below = predictor.predict_scan(_save(tmp_path, "b.png", (255 - page[:, ::-1]).copy()), view="below")
+    assert (below["side"] == other).all() and len(below) == 8 and (below["foot"] == "").all()
+    assert below["side_source"].str.contains("view from below").all()
+
+
+def test_pen_lines_away_from_landmarks_do_not_move_points(pages, tmp_path):
+    page, gt = pages["right"]
+    predictor = ScanPredictor(GeometricDetector())
+    clean = predictor.predict_scan(_save(tmp_path, "clean.png", page))
+    img = Image.fromarray(page.copy())
+    draw = ImageDraw.Draw(img)
+    h, w = page.shape
+    heel_y = gt[7, 1]
+    draw.line([(20, heel_y + 25), (w - 20, heel_y + 22)], fill=30, width=2)  # across the page below the heel
+    draw.line([(15, 40), (18, h - 40)], fill=30, width=2)  # down the left margin
+    draw.line([(w - 40, 60), (w - 70, 0.6 * h)], fill=50, width=1)  # a stroke beside the lateral edge
+    x_arch = 0.5 * (gt[5, 0] + gt[7, 0])
+    draw.line([(x_arch - 60, 0.55 * h), (x_arch - 90, 0.7 * h)], fill=40, width=2)  # in the medial arch space
+    marked = predictor.predict_scan(_save(tmp_path, "marked.png", np.asarray(img)))
+    moved = np.linalg.norm(marked[["x_px", "y_px"]].to_numpy() - clean[["x_px", "y_px"]].to_numpy(), axis=1)
+    assert moved.max() < 1.5, f"points moved by {np.round(moved, 2)} px"
