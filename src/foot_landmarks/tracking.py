@@ -30,7 +30,10 @@ PACKAGE_DIR = Path(foot_landmarks.__file__).parent
 
 
 class FootLandmarksModel(mlflow.pyfunc.PythonModel):
-    """Raw scans in, landmarks in original pixels and mm out (see foot_landmarks.inference)."""
+    """Raw scans in, landmarks in original pixels and mm out (see foot_landmarks.inference).
+
+    Input columns: `image` (path), optional `dpi`, `side` and `view` ("print" or "below": a scan
+    of the bare sole from below shows the mirror of the print view)."""
 
     def load_context(self, context):
         from foot_landmarks.inference import ScanPredictor
@@ -43,6 +46,7 @@ class FootLandmarksModel(mlflow.pyfunc.PythonModel):
             frame["image"].tolist(),
             dpi=frame["dpi"].tolist() if "dpi" in frame else None,
             side=frame["side"].tolist() if "side" in frame else None,
+            view=frame["view"].tolist() if "view" in frame else None,
         )
         # pyfunc returns one table; unreadable scans come back as rows with an `error` message.
         return pd.concat([landmarks, errors], ignore_index=True) if len(errors) else landmarks

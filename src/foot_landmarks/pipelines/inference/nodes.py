@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import mlflow
 import pandas as pd
@@ -55,10 +55,13 @@ def measure_feet(landmarks: pd.DataFrame, output_dir: str, enabled: bool = True)
     if not enabled or landmarks.empty:
         return pd.DataFrame()
     rows = []
-    for image, rows_of_scan in landmarks.groupby("image", sort=True):
+    for (image, foot), rows_of_foot in landmarks.groupby(["image", "foot"], sort=True, dropna=False):
+        foot = foot if isinstance(foot, str) else ""
+        # a two-foot sheet: one folder per foot, so the two feet's files keep the scan's name
+        out = Path(output_dir) / foot if foot else Path(output_dir)
         try:
-            rows.append(clinical_outputs(image, rows_of_scan, output_dir))
+            rows.append({"foot": foot, **clinical_outputs(image, rows_of_foot, out)})
         except ValueError as exc:  # a print the clinical step cannot measure: say so, go on
             log.warning("%s", exc)
-            rows.append({"image": image, "print_problem": str(exc)})
+            rows.append({"image": image, "foot": foot, "print_problem": str(exc)})
     return pd.DataFrame(rows)
