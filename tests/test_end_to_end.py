@@ -31,6 +31,8 @@ def project(tmp_path_factory, monkeypatch_module):
     shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
     (root / "conf" / "local").mkdir()
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    (root / "src").mkdir()  # Kedro wants the source folder; the installed package is used
+    (root / "data" / "08_reporting").mkdir(parents=True)  # the log file's folder (conf/logging.yml)
     monkeypatch_module.chdir(root)
     monkeypatch_module.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
     monkeypatch_module.setenv("KEDRO_DISABLE_TELEMETRY", "1")
@@ -53,12 +55,8 @@ def monkeypatch_module():
 @pytest.mark.slow
 def test_train_register_and_predict_from_the_champion(project):
     _kedro_run(project, "data_processing", {"data_processing": {"split": {"ratios": {"train": 2, "val": 1, "test": 1}}}})
-    tiny = {
-        f"{VARIANT}.model.input_size": [96, 48],
-        f"{VARIANT}.model.decoder_channels": 16,
-        f"{VARIANT}.training.epochs": 2,
-        f"{VARIANT}.training.batch_size": 4,
-    }
+    tiny = {VARIANT: {"model": {"input_size": [96, 48], "decoder_channels": 16},
+                      "training": {"epochs": 2, "batch_size": 4}}}  # merged into the variant's conf
     _kedro_run(project, "training", tiny, namespaces=[VARIANT])
 
     client = MlflowClient()

@@ -32,7 +32,6 @@ from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import REDUCTIONS, ScanImage, _to_gray8, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, px_to_mm
 from foot_landmarks.normalisation import is_colour_map, normalise_page
-from foot_landmarks.predict_command import IMAGE_SUFFIXES  # noqa: F401  (re-exported)
 from foot_landmarks.preprocessing import ProcessedPrint, crop_print
 from foot_landmarks.segmentation import PAPER
 from foot_landmarks.sheets import analyse_page, erase_lines

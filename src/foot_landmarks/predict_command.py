@@ -8,8 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-# The image suffixes inference reads (kept here so `foot-landmarks synth` need not import torch).
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+from foot_landmarks.io.datasets import IMAGE_SUFFIXES
 DEFAULT_MODEL = "models:/foot-landmarks@champion"
 
 

@@ -19,6 +19,7 @@ from PIL import Image
 from foot_landmarks.geometry import Matrix, scale_matrix
 from foot_landmarks.io.via import ViaAnnotations, read_via
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")  # what a scan file may be
 REDUCTIONS = (1, 2, 4, 8)  # the scales JPEG decodes at directly (scaled IDCT)
 
 

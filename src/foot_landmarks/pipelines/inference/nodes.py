@@ -9,7 +9,8 @@ from pathlib import Path, PurePosixPath
 import mlflow
 import pandas as pd
 
-from foot_landmarks.inference import ERROR_COLUMNS, IMAGE_SUFFIXES, LANDMARK_COLUMNS, draw_overlay
+from foot_landmarks.inference import ERROR_COLUMNS, LANDMARK_COLUMNS, draw_overlay
+from foot_landmarks.io.datasets import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
