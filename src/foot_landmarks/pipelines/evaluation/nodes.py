@@ -106,7 +106,7 @@ def plot_learning_curves(history: pd.DataFrame):
 
 
 def plot_prediction_grid(predictions: dict, model_input: dict, count: int = 12):
-    """Test images (network input frame) with truth (green) and prediction (red), worst last."""
+    """The first test images (network input frame) with truth (green) and prediction (red)."""
     sel = np.flatnonzero(predictions["split"] == "test")[:count]
     decoder = predictions["decoder"]
     cols = 6
@@ -122,7 +122,7 @@ def plot_prediction_grid(predictions: dict, model_input: dict, count: int = 12):
         ax.scatter(pred[:, 0], pred[:, 1], s=18, c="red", marker="x", linewidths=1)
         for k, (x, y) in zip(LANDMARK_IDS, pred):
             ax.annotate(str(k), (x, y), color="yellow", fontsize=6, xytext=(2, -2), textcoords="offset points")
-        ax.set_title(str(model_input["sample_id"][j])[-18:], fontsize=7)
+        ax.set_title(str(model_input["sample_id"][j]).rsplit("/", 1)[-1], fontsize=7)
     fig.suptitle("test split: truth (green o) and prediction (red x)", fontsize=9)
     fig.tight_layout()
     return figure_to_image(fig)

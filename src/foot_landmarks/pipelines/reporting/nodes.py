@@ -54,13 +54,20 @@ def plot_accuracy_vs_compute(comparison: pd.DataFrame):
     fig, (ax_flop, ax_time) = plt.subplots(1, 2, figsize=(11, 4))
     for row in comparison.itertuples():
         for ax, x in ((ax_flop, row.train_gflop_per_image), (ax_time, row.train_seconds)):
-            if pd.notna(x) and pd.notna(row.test_mre_mm):
+            if pd.isna(row.test_mre_mm):
+                continue
+            if pd.notna(x):
                 ax.scatter(x, row.test_mre_mm, s=40)
                 ax.annotate(row.variant, (x, row.test_mre_mm), fontsize=7, xytext=(3, 3), textcoords="offset points")
+            else:  # no training (the geometric baseline): a reference line every variant must beat
+                ax.axhline(row.test_mre_mm, color="grey", linestyle="--", linewidth=1)
+                ax.annotate(f"{row.variant} (no training)", (0.02, row.test_mre_mm), xycoords=("axes fraction", "data"),
+                            fontsize=7, color="grey", xytext=(0, 3), textcoords="offset points")
     ax_flop.set(xscale="log", xlabel="training GFLOP per image", ylabel="test MRE (mm)", title="Accuracy vs compute")
     ax_time.set(xscale="log", xlabel="training time (s)", ylabel="test MRE (mm)", title="Accuracy vs training time")
     for ax in (ax_flop, ax_time):
-        ax.grid(alpha=0.3)
+        ax.set_yscale("log")
+        ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
 
