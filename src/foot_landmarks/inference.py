@@ -99,6 +99,7 @@ class ScanPredictor:
     crop_margin: float = 0.04
     analysis_long_side: int = 400
     low_confidence: float = 0.3
+    decode_reduction: int | None = None  # None: as coarse as the crop allows; 1: every pixel
 
     def crop_feet(
         self, gray: np.ndarray, to_work: geo.Matrix, side: str | None = None, view: str | None = None
@@ -156,7 +157,7 @@ class ScanPredictor:
         try:
             width, height = scan.size()
             # The crop is about the foot's size; decode no finer than twice the crop needs.
-            reduce = reduction_for(max(width, height), 2 * self.crop_height)
+            reduce = self.decode_reduction or reduction_for(max(width, height), 2 * self.crop_height)
             page, to_work = read_page(path, reduce)
             if page.ndim == 3 and not is_colour_map(page):
                 # a colour photo or scan of ink: the same gray the training data were read as
