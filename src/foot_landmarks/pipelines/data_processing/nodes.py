@@ -21,14 +21,8 @@ from foot_landmarks import geometry as geo
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.io.via import ViaAnnotations
 from foot_landmarks.landmarks import LANDMARK_IDS, SIDES
-from foot_landmarks.segmentation import (
-    PAPER,
-    SegmentationParams,
-    clean_page,
-    keep_region,
-    print_problem,
-    segment_print,
-)
+from foot_landmarks.preprocessing import crop_print
+from foot_landmarks.segmentation import SegmentationParams, segment_print
 from foot_landmarks.side_detection import detect_side
 from foot_landmarks.splitting import assign_splits
 from foot_landmarks.validation import (
@@ -251,7 +245,7 @@ def _points_wide(points: pd.DataFrame) -> pd.DataFrame:
 def _clean_and_crop(
     scan: ScanImage,
     points_orig: list,
-    mirror: bool,
+    side: str,
     crop_height: int,
     margin: float,
     analysis_long_side: int,
@@ -259,8 +253,8 @@ def _clean_and_crop(
 ) -> dict:
     """One scan -> its processed crop and the matrix from original pixels to the crop.
 
-    Decodes only as finely as the crop needs (JPEG scaled decoding), segments a further
-    reduced copy, and carries every step as a matrix so the landmarks follow exactly.
+    Decodes only as finely as the crop needs (JPEG scaled decoding); the cleaning itself is
+    foot_landmarks.preprocessing.crop_print, the same function inference uses on new scans.
     """
     try:
         width, height = scan.size()
@@ -268,30 +262,16 @@ def _clean_and_crop(
         gray, to_work = scan.read(reduction_for(int(extent * (1 + 2 * margin)), crop_height))
     except Exception as exc:
         return {"problem": f"unreadable image file ({type(exc).__name__}: {exc})"}
-
-    # Segment at about `analysis_long_side` pixels: an integer box reduction keeps the grids aligned.
-    k = max(1, max(gray.shape) // analysis_long_side)
-    small = np.asarray(Image.fromarray(gray).reduce(k)) if k > 1 else gray
-    seg = segment_print(small, seg_params)
-    problem = print_problem(seg, seg_params)
-    if problem:
-        return {"problem": problem}
-    keep = keep_region(seg).repeat(k, axis=0).repeat(k, axis=1)[: gray.shape[0], : gray.shape[1]]
-    cleaned = clean_page(gray, keep)
-
-    x0, y0, x1, y1 = (v * k for v in seg.bbox)
-    pad = margin * max(x1 - x0, y1 - y0)
-    box = (int(np.floor(x0 - pad)), int(np.floor(y0 - pad)), int(np.ceil(x1 + pad)), int(np.ceil(y1 + pad)))
-    image, to_crop = geo.crop_with_matrix(cleaned, box, fill=PAPER)
-    steps = [to_work, to_crop]
-    if mirror:  # a left foot to right-foot orientation; landmark ids stay (toe 1 is the hallux)
-        image, flip = geo.mirror_with_matrix(image)
-        steps.append(flip)
-    image = 255 - image  # print bright on black, as the network sees it
-    out_width = max(1, round(image.shape[1] * crop_height / image.shape[0]))
-    image, to_size = geo.resize_with_matrix(image, (crop_height, out_width))
-    steps.append(to_size)
-    return {"problem": None, "crop": image, "to_crop": geo.compose(*steps), "orig_width": width, "orig_height": height}
+    processed = crop_print(gray, to_work, side, crop_height, margin, analysis_long_side, seg_params)
+    if processed.problem:
+        return {"problem": processed.problem}
+    return {
+        "problem": None,
+        "crop": processed.crop,
+        "to_crop": processed.to_crop,
+        "orig_width": width,
+        "orig_height": height,
+    }
 
 
 def clean_prints(
@@ -316,7 +296,7 @@ def clean_prints(
     results = _parallel_map(
         _clean_and_crop,
         [
-            (raw_images[p](), pts, side == "left", crop_height, options["crop_margin"], options["analysis_long_side"], seg)
+            (raw_images[p](), pts, side, crop_height, options["crop_margin"], options["analysis_long_side"], seg)
             for p, pts, side in zip(todo["partition"], todo["points_orig"], todo["side"])
         ],
         workers,
