@@ -96,7 +96,7 @@ def log_variant_run(
     detector: LandmarkDetector | None,
     history: pd.DataFrame | None,
     metrics: dict,
-    per_landmark: pd.DataFrame,
+    tables: dict,
     figures: dict,
     params: dict,
     registry: dict | None,
@@ -125,9 +125,10 @@ def log_variant_run(
             tmp = Path(tmp)
             for name, image in figures.items():
                 mlflow.log_image(image, f"plots/{name}")
-            per_landmark.to_csv(tmp / "per_landmark_test.csv", index=False)
             (tmp / "metrics.json").write_text(json.dumps(_finite(metrics), indent=2))
-            for name in ("per_landmark_test.csv", "metrics.json"):
+            mlflow.log_artifact(str(tmp / "metrics.json"), "evaluation")
+            for name, table in tables.items():
+                table.to_csv(tmp / name, index=False)
                 mlflow.log_artifact(str(tmp / name), "evaluation")
             if history is not None:
                 history.to_csv(tmp / "training_history.csv", index=False)

@@ -93,6 +93,46 @@ def evaluate_predictions(predictions: dict, model_input: dict) -> tuple[dict, pd
     return metrics, per_landmark
 
 
+# Per-file attributes a data set may carry (the generator writes all of them; real VIA exports may
+# have none) and how a test scan is described by them.
+KIND_COLUMNS = ("sheet", "look", "arch")
+
+
+def _kinds(row) -> list[tuple[str, str]]:
+    kinds = [(column, str(getattr(row, column))) for column in KIND_COLUMNS if getattr(row, column, "")]
+    artefacts = [a for a in str(getattr(row, "artefacts", "") or "").split(";") if a]
+    kinds += [("artefact", a) for a in artefacts] or [("artefact", "none (clean)")]
+    return kinds
+
+
+def metrics_by_kind(predictions: dict, model_input: dict, samples: pd.DataFrame) -> pd.DataFrame:
+    """Test-split MRE and SDR per kind of scan (sheet, look, arch, each artefact, clean) and the
+    visible-toe question (scans with a toe that left no ink)."""
+    sel = predictions["split"] == "test"
+    idx = predictions["index"][sel]
+    errors = radial_errors_mm(
+        predictions[predictions["decoder"]]["original"][sel], model_input["points_orig"][idx], model_input["dpi"][idx]
+    )
+    rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, (row, visible) in enumerate(zip(rows.itertuples(), model_input["visible"][idx])):
+        kinds = _kinds(row) + [("toes", "a toe without ink" if visible[:5].min() < 1 else "all toes inked")]
+        for kind in kinds:
+            groups.setdefault(kind, []).append(i)
+    table = [
+        {
+            "attribute": attribute,
+            "value": value,
+            "n_scans": len(members),
+            "mre_mm": float(np.nanmean(errors[members])),
+            "sdr_2mm": float(np.mean(errors[members] <= 2)),
+            "sdr_4mm": float(np.mean(errors[members] <= 4)),
+        }
+        for (attribute, value), members in sorted(groups.items())
+    ]
+    return pd.DataFrame(table, columns=["attribute", "value", "n_scans", "mre_mm", "sdr_2mm", "sdr_4mm"])
+
+
 def plot_learning_curves(history: pd.DataFrame):
     fig, (ax_loss, ax_nmae) = plt.subplots(1, 2, figsize=(10, 3.6))
     ax_loss.plot(history["epoch"], history["train_loss"], label="train")
@@ -133,6 +173,7 @@ def log_to_mlflow(
     history: pd.DataFrame,
     metrics: dict,
     per_landmark: pd.DataFrame,
+    by_kind: pd.DataFrame,
     learning_curves,
     prediction_grid,
     model_params: dict,
@@ -146,7 +187,7 @@ def log_to_mlflow(
         detector=detector,
         history=history,
         metrics=metrics,
-        per_landmark=per_landmark,
+        tables={"per_landmark_test.csv": per_landmark, "test_by_kind.csv": by_kind},
         figures={"learning_curves.png": learning_curves, "test_predictions.png": prediction_grid},
         params={"model": model_params, "training": training_params},
         registry=registry,
@@ -154,7 +195,13 @@ def log_to_mlflow(
 
 
 def log_baseline_to_mlflow(
-    model_input: dict, metrics: dict, per_landmark: pd.DataFrame, prediction_grid, model_params: dict, variant: str
+    model_input: dict,
+    metrics: dict,
+    per_landmark: pd.DataFrame,
+    by_kind: pd.DataFrame,
+    prediction_grid,
+    model_params: dict,
+    variant: str,
 ) -> dict:
     """The geometric baseline's MLflow run: metrics and pictures, no training and no model."""
     return log_variant_run(
@@ -162,7 +209,7 @@ def log_baseline_to_mlflow(
         detector=None,
         history=None,
         metrics=metrics,
-        per_landmark=per_landmark,
+        tables={"per_landmark_test.csv": per_landmark, "test_by_kind.csv": by_kind},
         figures={"test_predictions.png": prediction_grid},
         params={"model": model_params, "data_fingerprint": model_input["fingerprint"]},
         registry=None,

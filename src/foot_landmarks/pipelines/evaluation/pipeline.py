@@ -9,6 +9,7 @@ from foot_landmarks.pipelines.evaluation.nodes import (
     evaluate_predictions,
     log_baseline_to_mlflow,
     log_to_mlflow,
+    metrics_by_kind,
     plot_learning_curves,
     plot_prediction_grid,
     predict_geometric_landmarks,
@@ -25,6 +26,7 @@ def _bound(func, variant: str):
 def _scoring() -> list[Node]:
     return [
         Node(evaluate_predictions, ["predictions", "model_input"], ["metrics", "per_landmark"], name="evaluate_predictions"),
+        Node(metrics_by_kind, ["predictions", "model_input", "samples"], "metrics_by_kind", name="metrics_by_kind"),
         Node(plot_prediction_grid, ["predictions", "model_input"], "prediction_grid", name="plot_prediction_grid"),
     ]
 
@@ -38,7 +40,7 @@ def evaluation_template(variant: str) -> Pipeline:
             Node(
                 _bound(log_to_mlflow, variant),
                 [
-                    "detector", "training_history", "metrics", "per_landmark", "learning_curves",
+                    "detector", "training_history", "metrics", "per_landmark", "metrics_by_kind", "learning_curves",
                     "prediction_grid", "params:model", "params:training", "params:registry",
                 ],
                 "registration",
@@ -56,7 +58,7 @@ def baseline_template(variant: str = BASELINE_VARIANT) -> Pipeline:
             *_scoring(),
             Node(
                 _bound(log_baseline_to_mlflow, variant),
-                ["model_input", "metrics", "per_landmark", "prediction_grid", "params:model"],
+                ["model_input", "metrics", "per_landmark", "metrics_by_kind", "prediction_grid", "params:model"],
                 "registration",
                 name="log_to_mlflow",
             ),
