@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.io.datasets import REDUCTIONS, ScanImage, _to_gray8, reduction_for
+from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, px_to_mm
 from foot_landmarks.normalisation import is_colour_map, normalise_page
 from foot_landmarks.preprocessing import ProcessedPrint, crop_print
@@ -51,7 +51,6 @@ class ScanError(ValueError):
 
 VIEWS = ("print", "below")
 COLOUR_MAP_PAD = 0.05  # of the long side: background added around a colour-map rendering
-COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
 
 
 def mirror_side(side: str | None) -> str | None:
@@ -59,24 +58,9 @@ def mirror_side(side: str | None) -> str | None:
 
 
 def read_page(path: str | Path, reduce: int = 1) -> tuple[np.ndarray, geo.Matrix]:
-    """The scan as uint8 gray (H, W) or, for colour files, RGB (H, W, 3), shrunk by `reduce`
-    (1, 2, 4, 8; JPEG decodes scaled directly) and the matrix original px -> returned px.
-
-    Like ScanImage.read, but keeps colour so that a colour map can be told from an ink page.
-    """
-    if reduce not in REDUCTIONS:
-        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce}")
-    with Image.open(path) as img:
-        width = img.size[0]
-        colour = img.mode in COLOUR_MODES
-        if reduce > 1 and img.format in ("JPEG", "MPO"):
-            img.draft("RGB" if colour else "L", (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
-        img.load()
-        page = np.asarray(img.convert("RGB"), dtype=np.uint8) if colour else _to_gray8(img)
-    if page.shape[1] * reduce < width:  # not a JPEG (or draft declined): box-reduce ourselves
-        page = np.asarray(Image.fromarray(page).reduce(reduce))
-    achieved = round(width / page.shape[1])
-    return page, geo.scale_matrix(1.0 / achieved, 1.0 / achieved)
+    """The scan as uint8 gray (H, W) or, for colour files, RGB (H, W, 3), shrunk by `reduce`, and
+    the matrix original px -> returned px: colour is kept so a colour map can be told from ink."""
+    return ScanImage(str(path)).read(reduce, keep_colour=True)
 
 
 def file_dpi(path: str | Path) -> float | None:
@@ -245,6 +229,16 @@ class ScanPredictor:
         landmarks = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=LANDMARK_COLUMNS)
         landmarks.attrs = {}
         return landmarks, pd.DataFrame(errors, columns=ERROR_COLUMNS)
+
+
+def split_predictions(result: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The registered model's one table (rows with an `error` are failed scans) -> (landmarks,
+    errors), as landmarks.csv and errors.csv hold them."""
+    failed = result["error"].notna() if "error" in result else pd.Series(False, index=result.index)
+    landmarks = result.loc[~failed, LANDMARK_COLUMNS].reset_index(drop=True)
+    landmarks["landmark"] = landmarks["landmark"].astype(int)
+    errors = result.loc[failed].reindex(columns=ERROR_COLUMNS).reset_index(drop=True)  # no error column: none failed
+    return landmarks, errors
 
 
 def draw_overlay(path: str | Path, landmarks: pd.DataFrame, max_side: int = 1200) -> Image.Image:

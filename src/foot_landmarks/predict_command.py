@@ -46,7 +46,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import mlflow
     import pandas as pd
 
-    from foot_landmarks.inference import LANDMARK_COLUMNS, draw_overlay
+    from foot_landmarks.inference import draw_overlay, split_predictions
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     mlflow.set_tracking_uri(args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
@@ -58,11 +58,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     frame = pd.DataFrame({"image": [str(p) for p in scans]})
     if args.dpi:
         frame["dpi"] = args.dpi
-    result = model.predict(frame)
-    failed = result["error"].notna() if "error" in result else pd.Series(False, index=result.index)
-    landmarks = result.loc[~failed, LANDMARK_COLUMNS]
+    landmarks, errors = split_predictions(model.predict(frame))
     landmarks.to_csv(args.out / "landmarks.csv", index=False)
-    result.loc[failed, ["image", "error"]].to_csv(args.out / "errors.csv", index=False)
+    errors.to_csv(args.out / "errors.csv", index=False)
     if not args.no_overlays:
         for image, rows in landmarks.groupby("image"):
             draw_overlay(image, rows).save(args.out / f"{Path(image).stem}_landmarks.png")
@@ -72,7 +70,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         measure_feet(landmarks, str(args.out / "clinical")).to_csv(args.out / "measurements.csv", index=False)
     flagged = int(landmarks["low_confidence"].sum()) if len(landmarks) else 0
     print(
-        f"{landmarks['image'].nunique()} scans predicted, {int(failed.sum())} failed, "
+        f"{landmarks['image'].nunique()} scans predicted, {len(errors)} failed, "
         f"{flagged} low-confidence landmarks -> {args.out}"
     )
     return 0

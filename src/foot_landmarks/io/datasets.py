@@ -20,6 +20,7 @@ from foot_landmarks.geometry import Matrix, scale_matrix
 from foot_landmarks.io.via import ViaAnnotations, read_via
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")  # what a scan file may be
+COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
 REDUCTIONS = (1, 2, 4, 8)  # the scales JPEG decodes at directly (scaled IDCT)
 
 
@@ -47,9 +48,9 @@ class ScanImage:
         with Image.open(self.path) as img:
             return img.size
 
-    def read(self, reduce: int = 1) -> tuple[np.ndarray, Matrix]:
-        """The scan as 8-bit grayscale, shrunk by `reduce` (1, 2, 4 or 8), and the matrix from
-        original pixels to the returned pixels.
+    def read(self, reduce: int = 1, keep_colour: bool = False) -> tuple[np.ndarray, Matrix]:
+        """The scan as 8-bit grayscale (or, with `keep_colour`, RGB (H, W, 3) for a colour file),
+        shrunk by `reduce` (1, 2, 4 or 8), and the matrix from original pixels to the returned pixels.
 
         Reading decodes the whole stream, so a truncated or corrupt file raises OSError here.
         """
@@ -57,11 +58,12 @@ class ScanImage:
             raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce}")
         with Image.open(self.path) as img:
             width = img.size[0]
+            colour = keep_colour and img.mode in COLOUR_MODES
             if reduce > 1 and img.format in ("JPEG", "MPO"):
                 # The scaled IDCT averages reduce x reduce blocks: pixel-centre scaling by 1/reduce.
-                img.draft("L", (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
+                img.draft("RGB" if colour else "L", (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
             img.load()
-            gray = _to_gray8(img)
+            gray = np.asarray(img.convert("RGB"), dtype=np.uint8) if colour else _to_gray8(img)
         if gray.shape[1] * reduce < width:  # not a JPEG (or draft declined): box-reduce ourselves
             gray = np.asarray(Image.fromarray(gray).reduce(reduce))
         achieved = round(width / gray.shape[1])

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 import mlflow
 import pandas as pd
 
-from foot_landmarks.inference import ERROR_COLUMNS, LANDMARK_COLUMNS, draw_overlay
+from foot_landmarks.inference import draw_overlay, split_predictions
 from foot_landmarks.io.datasets import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,7 @@ def predict_scans(model, scans: Mapping[str, Callable], dpi: float | None = None
     frame = pd.DataFrame({"image": paths})
     if dpi is not None:
         frame["dpi"] = float(dpi)
-    result = model.predict(frame)
-    failed = result["error"].notna() if "error" in result else pd.Series(False, index=result.index)
-    landmarks = result.loc[~failed, LANDMARK_COLUMNS].reset_index(drop=True)
-    landmarks["landmark"] = landmarks["landmark"].astype(int)
-    errors = result.loc[failed, ERROR_COLUMNS].reset_index(drop=True) if failed.any() else pd.DataFrame(columns=ERROR_COLUMNS)
+    landmarks, errors = split_predictions(model.predict(frame))
     log.info("%d scans predicted, %d failed", landmarks["image"].nunique(), len(errors))
     return landmarks, errors
 
