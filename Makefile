@@ -60,8 +60,8 @@ viz: venv
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser
 
 contact-sheet: venv
-	$(BIN)/foot-landmarks synth --n 24 --seed 7 --out /tmp/foot_landmarks_contact --force
-	$(BIN)/foot-landmarks contact-sheet --data /tmp/foot_landmarks_contact --out docs/contact_sheet.png
+	$(BIN)/foot-landmarks synth --n 30 --seed 8 --n-broken 3 --mix bare_sole=1,ink_paper=1,inkmat_form=1,pressure_map=1 --out /tmp/foot_landmarks_contact --force
+	$(BIN)/foot-landmarks contact-sheet --data /tmp/foot_landmarks_contact --count 16 --out docs/contact_sheet.png
 
 mlflow-ui: venv
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1

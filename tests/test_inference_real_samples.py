@@ -20,8 +20,9 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from foot_landmarks import geometry as geo
-from foot_landmarks.inference import ScanPredictor, draw_overlay, read_page
-from foot_landmarks.normalisation import normalise_page
+from foot_landmarks.inference import ScanPredictor, draw_overlay
+from foot_landmarks.io.datasets import ScanImage
+from foot_landmarks.pages import read_page
 from foot_landmarks.sheets import analyse_page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,10 +58,11 @@ def predictor():
 
 def _distance_off_ink(path: Path, points: np.ndarray) -> np.ndarray:
     """Distance (original px) from each point to the nearest ink of the normalised page."""
-    page, to_page = read_page(path, 1)
+    page = read_page(ScanImage(str(path)), 1)
+    to_page = page.to_work
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        analysis = analyse_page(normalise_page(page).gray)
+        analysis = analyse_page(page.gray)
     k = analysis.k  # analysis copy = integer box reduction by k
     to_analysis = geo.compose(to_page, geo.translation(-(k - 1) / 2, -(k - 1) / 2), geo.scale_matrix(1 / k, 1 / k))
     outside = ndi.distance_transform_edt(~analysis.ink)

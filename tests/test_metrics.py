@@ -126,3 +126,17 @@ def test_foot_length_fraction() -> None:
     fraction = errors_as_foot_length_fraction(pred, true)
     assert fraction[0, 5] == pytest.approx(10 / 200)
     assert fraction[0, [0, 1, 2, 3, 4, 6, 7]].sum() == 0
+
+
+def test_radial_errors_with_per_sample_mm_matrices() -> None:
+    """A page calibration's matrix replaces the dpi: a diagonal one gives the dpi result, a
+    projective one measures on the page."""
+    pred = np.array([[[10.0, 0.0]], [[0.0, 0.0]]])
+    true = np.zeros((2, 1, 2))
+    dpi = np.array([300.0, 150.0])
+    diagonal = np.stack([np.diag([25.4 / d, 25.4 / d, 1.0]) for d in dpi])
+    np.testing.assert_allclose(radial_errors_mm(pred, true, diagonal), radial_errors_mm(pred, true, dpi))
+    # x_mm = 2 x / (1 + 0.01 x): the point (10, 0) maps to 20 / 1.1 mm, the origin to 0
+    projective = np.array([[[2.0, 0, 0], [0, 2.0, 0], [0.01, 0, 1.0]]] * 2)
+    errors = radial_errors_mm(pred, true, projective)
+    assert errors[0, 0] == pytest.approx(20 / 1.1) and errors[1, 0] == 0.0

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.inference import ScanPredictor
+from foot_landmarks.pages import CropSettings, Page, crop_feet
 from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.normalisation import normalise_page
 from foot_landmarks.sheets import analyse_page, find_feet
@@ -104,7 +105,7 @@ def test_two_foot_sheet_crops_hold_each_foot_upright(pages):
     of that foot, on its print, in right-foot orientation (hallux left of the little toe); the
     matrices map the crop back to sheet pixels exactly."""
     sheet, gt, _ = two_foot_sheet(pages)
-    feet, problems = ScanPredictor(GeometricDetector()).crop_feet(sheet, geo.identity())
+    feet, problems = crop_feet(Page(sheet, geo.identity(), "ink"), CropSettings())
     assert not problems and [foot for foot, _ in feet] == ["left", "right"]
     for foot, processed in feet:
         crop = processed.crop

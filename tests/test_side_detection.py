@@ -30,7 +30,7 @@ def test_round_blob_is_undetectable() -> None:
 
 def test_synthetic_generator_prints() -> None:
     synthetic = pytest.importorskip("foot_landmarks.synthetic")
-    ds = synthetic.generate_dataset(8, seed=11, n_broken=0, progress=False)
+    ds = synthetic.generate_dataset(8, seed=11, n_broken=0, mix={"ink_paper": 1.0}, progress=False)
     checked = 0
     for row in ds.images.itertuples():
         gray = np.asarray(Image.open(io.BytesIO(ds.files[row.image])).convert("L"))

@@ -64,3 +64,35 @@ def test_heatmap_loss_is_zero_for_the_exact_target_and_soft_argmax_finds_the_pea
     background = maps.clone()
     background[..., 10:, 10:] += 0.05  # far from both peaks
     np.testing.assert_allclose(soft_argmax(background, radius=3).numpy(), expected, atol=0.05)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_training_runs_and_learns_in_each_precision(precision):
+    """bf16 autocast (CUDA, or a CPU with native bf16) and fp32 both train; the run records which."""
+    train, valid = _blobs(32, 0), _blobs(8, 1)
+    params = {"epochs": 3, "lr": 3e-3, "batch_size": 8, "rotation_degrees": 0.0, "seed": 0, "precision": precision}
+    detector, history = train_detector(train, valid, TINY, params)
+    assert detector.info["precision"] == precision
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    assert next(detector.network.parameters()).dtype == torch.float32  # weights stay fp32
+
+
+def test_unknown_precision_is_refused():
+    with pytest.raises(ValueError, match="precision must be auto, bf16 or fp32"):
+        train_detector(_blobs(8, 0), _blobs(8, 1), TINY, {"epochs": 1, "precision": "fp8"})
+
+
+def test_int8_weights_are_a_quarter_of_fp32_and_move_points_by_a_hair(tmp_path):
+    torch.manual_seed(0)
+    detector = LandmarkDetector.create(TINY)
+    images = _blobs(4)[0]
+    heatmaps = detector.predict_heatmaps(images)
+    sizes = {w: detector.save(tmp_path / f"{w}.pt", weights=w).stat().st_size for w in ("int8", "fp16", "fp32")}
+    assert sizes["int8"] < 0.3 * sizes["fp32"] and sizes["fp16"] < 0.55 * sizes["fp32"]
+    loaded = LandmarkDetector.load(tmp_path / "int8.pt")
+    assert loaded.info["weights_format"] == "int8"
+    quantised = loaded.predict_heatmaps(images)
+    # per-channel int8 keeps every weight within half a step (max|w| / 254) of its value
+    assert np.abs(quantised - heatmaps).max() < 0.05 * np.abs(heatmaps).max()
+    with pytest.raises(ValueError, match="weights must be one of"):
+        detector.save(tmp_path / "x.pt", weights="int4")

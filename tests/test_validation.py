@@ -132,3 +132,21 @@ def test_strict_mode_raises_one_error_listing_every_offender() -> None:
     assert "2 problem(s) in 2 file(s)" in message
     assert "d/a.jpg: missing landmark(s) 3, 4, 5, 6, 7, 8" in message
     assert "d/b.jpg: image has no annotation" in message
+
+
+def _two_feet(image: str, left: list[int], right: list[int]) -> pd.DataFrame:
+    return pd.concat([_points(image, left).assign(foot="left"), _points(image, right).assign(foot="right")])
+
+
+def test_a_sheet_with_both_feet_has_eight_points_per_foot() -> None:
+    assert check_landmark_ids(_two_feet("s.jpg", list(range(1, 9)), list(range(1, 9)))) == []
+    [(_, _, reason)] = check_landmark_ids(_two_feet("s.jpg", list(range(1, 9)), [1, 2, 3, 4, 5, 6, 8]))
+    assert reason == "right foot: missing landmark(s) 7"
+
+
+def test_points_with_and_without_a_foot_cannot_be_assigned() -> None:
+    mixed = pd.concat([_points("s.jpg", list(range(1, 9))), _points("s.jpg", list(range(1, 9))).assign(foot="left")])
+    [(_, _, reason)] = check_landmark_ids(mixed)
+    assert "some points have a foot attribute" in reason
+    [(_, _, reason)] = check_landmark_ids(_points("s.jpg", list(range(1, 9))).assign(foot="middle"))
+    assert reason == "foot attribute must be left or right, got 'middle'"

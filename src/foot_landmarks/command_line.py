@@ -2,7 +2,8 @@
 
 Subcommands (one function each, so more can be added the same way):
 
-- ``synth``: generate a synthetic data set (images/ + via_annotations.csv) into a folder;
+- ``synth``: generate a synthetic data set (images/ + via_annotations.csv) into a folder, with a
+  mix of capture kinds (``--mix``);
 - ``contact-sheet``: draw scans of a data set with their landmarks into a PNG;
 - ``predict``: landmarks of scans from a registered model (foot_landmarks.predict_command).
 
@@ -65,8 +66,28 @@ def _writable_dir(path: Path) -> None:
         raise CliError(f"cannot write to {path}: {exc.strerror or exc}") from None
 
 
+def mix_shares(text: str) -> dict[str, float]:
+    """'bare_sole=0.45,ink_paper=0.3,a4=1' -> {'bare_sole': 0.45, 'ink_paper': 0.3, 'a4': 1.0}."""
+    from foot_landmarks.synthetic.generate import normalise_mix
+
+    shares: dict[str, float] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        try:
+            shares[name.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected NAME=SHARE items, got {item!r}") from None
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected NAME=SHARE items, got {item!r}")
+    try:
+        normalise_mix(shares)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return shares
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
-    """Generate `--n` usable synthetic prints (+ ~3 % broken) into `--out`."""
+    """Generate `--n` usable synthetic feet (+ ~3 % broken prints) into `--out`."""
     from foot_landmarks.synthetic.generate import dataset_present, generate_dataset, write_dataset
 
     out = Path(args.out)
@@ -76,7 +97,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise CliError(f"{out} already holds a data set; pass --force to overwrite it")
     _writable_dir(out)
     start = time.perf_counter()
-    ds = generate_dataset(args.n, args.seed, n_broken=args.n_broken, processes=args.processes,
+    ds = generate_dataset(args.n, args.seed, n_broken=args.n_broken, processes=args.processes, mix=args.mix,
                           progress=not args.json and sys.stderr.isatty())
     write_dataset(ds, out, force=args.force, via_json=args.via_json)
     seconds = time.perf_counter() - start
@@ -86,14 +107,16 @@ def cmd_synth(args: argparse.Namespace) -> int:
         "usable": int(ds.images["usable"].sum()),
         "broken": int((~ds.images["usable"]).sum()),
         "subjects": int(ds.images["subject"].nunique()),
+        "feet": int(ds.points[ds.points["image"].isin(ds.images.loc[ds.images["usable"], "image"])].shape[0] // 8),
+        "looks": {k: int(v) for k, v in ds.images["attributes"].map(lambda a: a.get("look", "")).value_counts().items()},
         "seconds": round(seconds, 2),
         "images_per_second": round(len(ds.images) / seconds, 2) if seconds > 0 else None,
     }
     if args.json:
         print(json.dumps(summary))
     else:
-        print(f"wrote {summary['images']} images ({summary['usable']} usable, {summary['broken']} broken, "
-              f"{summary['subjects']} subjects) to {out} in {seconds:.1f} s")
+        print(f"wrote {summary['images']} images ({summary['usable']} usable with {summary['feet']} feet, "
+              f"{summary['broken']} broken, {summary['subjects']} subjects) to {out} in {seconds:.1f} s")
     return 0
 
 
@@ -119,13 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Plantar landmark tools: synthetic data, contact sheets, prediction.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    synth = sub.add_parser("synth", help="generate a synthetic data set of scanned ink footprints")
-    synth.add_argument("--n", type=positive_int, required=True, help="number of usable prints")
+    synth = sub.add_parser("synth", help="generate a synthetic data set of footprint images")
+    synth.add_argument("--n", type=positive_int, required=True,
+                       help="number of usable feet (a two-foot image counts 2)")
     synth.add_argument("--seed", type=whole_int, default=42, help="random seed (default 42)")
     synth.add_argument("--out", required=True, help="output folder (images/ + via_annotations.csv)")
     synth.add_argument("--force", action="store_true", help="overwrite a data set already in --out")
     synth.add_argument("--processes", type=positive_int, default=2, help="worker processes (default 2)")
     synth.add_argument("--n-broken", type=whole_int, default=None, help="broken prints (default 3.3 %% of n)")
+    synth.add_argument("--mix", type=mix_shares, default=None,
+                       help="shares of feet per look (bare_sole, ink_paper, inkmat_form, pressure_map) and of "
+                            "sheets among ink prints (a4, crop, lowres), e.g. bare_sole=0.5,ink_paper=0.5,a4=1 "
+                            "(default: the study's mix, see conf/base/parameters_synthetic.yml)")
     synth.add_argument("--via-json", action="store_true", help="also write via_project.json")
     synth.add_argument("--json", action="store_true", help="print a JSON summary")
     synth.set_defaults(func=cmd_synth)

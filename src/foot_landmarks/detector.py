@@ -25,6 +25,14 @@ def best_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether bf16 autocast is fast on this device: CUDA, or a CPU with native bf16 instructions
+    (AVX512-BF16 / AMX). Elsewhere CPU bf16 is emulated and slower than fp32."""
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def normalise(images01: torch.Tensor) -> torch.Tensor:
     """Float images in [0, 1] -> the network's input scale."""
     return (images01 - PIXEL_MEAN) / PIXEL_STD
@@ -85,15 +93,30 @@ class LandmarkDetector:
         return self.codec(decoder).decode(self.predict_heatmaps(images_uint8, batch_size))
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path: str | Path, half: bool = True) -> Path:
-        """One file: config, info and the weights (fp16 by default: half the size, same points)."""
-        state = {
-            k: (v.half() if half and v.is_floating_point() else v).cpu()
-            for k, v in self.network.state_dict().items()
-        }
+    def save(self, path: str | Path, half: bool = True, weights: str | None = None) -> Path:
+        """One file: config, info and the weights.
+
+        `weights`: "fp16" (default: half the size of fp32, same points), "fp32", or "int8":
+        convolution weights quantised per output channel (symmetric, scale = max|w| / 127) and
+        everything else fp16, about a quarter of fp32; measured in benchmarks/RESULTS.md.
+        """
+        weights = weights or ("fp16" if half else "fp32")
+        if weights not in WEIGHT_FORMATS:
+            raise ValueError(f"weights must be one of {WEIGHT_FORMATS}, got {weights!r}")
+        state = {}
+        for name, value in self.network.state_dict().items():
+            value = value.detach().cpu()
+            if weights == "int8" and value.is_floating_point() and value.ndim >= 2:
+                scale = value.abs().amax(dim=tuple(range(1, value.ndim)), keepdim=True).clamp(min=1e-12) / 127.0
+                state[name + INT8_SUFFIX] = torch.round(value / scale).to(torch.int8)
+                state[name + SCALE_SUFFIX] = scale.float()
+            elif weights != "fp32" and value.is_floating_point():
+                state[name] = value.half()
+            else:
+                state[name] = value
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"config": self.config, "info": self.info, "state_dict": state}, path)
+        torch.save({"config": self.config, "info": {**self.info, "weights_format": weights}, "state_dict": state}, path)
         return path
 
     @classmethod
@@ -102,5 +125,18 @@ class LandmarkDetector:
         config = dict(blob["config"])
         network, _ = build_network({**config, "encoder_weights": "none"})
         reference = network.state_dict()
-        network.load_state_dict({k: v.to(reference[k].dtype) for k, v in blob["state_dict"].items()})
+        stored = blob["state_dict"]
+        state = {}
+        for name, value in stored.items():
+            if name.endswith(SCALE_SUFFIX):
+                continue
+            if name.endswith(INT8_SUFFIX):
+                name = name[: -len(INT8_SUFFIX)]
+                value = value.float() * stored[name + SCALE_SUFFIX]
+            state[name] = value.to(reference[name].dtype)
+        network.load_state_dict(state)
         return cls(config=config, network=network.eval(), info=dict(blob.get("info", {})))
+
+
+WEIGHT_FORMATS = ("fp16", "fp32", "int8")
+INT8_SUFFIX, SCALE_SUFFIX = "::int8", "::scale"

@@ -4,7 +4,8 @@ decode the file -> normalise the look to dark ink on light paper (foot_landmarks
 colour map, bright-on-dark scan; pure intensity maps, identity geometry) -> find every foot on
 the page (foot_landmarks.sheets) -> per foot: crop the page to its box (a matrix), preprocess
 (foot_landmarks.preprocessing) -> resize to the network's input -> network -> heatmap decoding
--> inverse of every geometric step -> mm from the scan's dpi.
+-> inverse of every geometric step -> mm from the scan's dpi or, on a photographed sheet without
+one, from page calibration (`page_size`: the sheet's corners -> homography -> mm on the page).
 
 One foot on the image: exactly 8 rows, `foot` "" (processed on the whole page, as before).
 Several feet (a two-panel form, a podoscope photo of both feet): 8 rows per foot, `foot`
@@ -30,11 +31,8 @@ from PIL import Image, ImageDraw
 from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
-from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, px_to_mm
-from foot_landmarks.normalisation import is_colour_map, normalise_page
-from foot_landmarks.preprocessing import ProcessedPrint, crop_print
-from foot_landmarks.segmentation import PAPER
-from foot_landmarks.sheets import analyse_page, erase_lines
+from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, MM_PER_INCH
+from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, mirror_side, page_scale, read_page  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +45,6 @@ ERROR_COLUMNS = ["image", "error"]
 
 class ScanError(ValueError):
     """A scan that cannot be read or holds no usable foot print."""
-
-
-VIEWS = ("print", "below")
-COLOUR_MAP_PAD = 0.05  # of the long side: background added around a colour-map rendering
-
-
-def mirror_side(side: str | None) -> str | None:
-    return {"left": "right", "right": "left"}.get(side or "", side)
-
-
-def read_page(path: str | Path, reduce: int = 1) -> tuple[np.ndarray, geo.Matrix]:
-    """The scan as uint8 gray (H, W) or, for colour files, RGB (H, W, 3), shrunk by `reduce`, and
-    the matrix original px -> returned px: colour is kept so a colour map can be told from ink."""
-    return ScanImage(str(path)).read(reduce, keep_colour=True)
 
 
 def file_dpi(path: str | Path) -> float | None:
@@ -84,49 +68,18 @@ class ScanPredictor:
     analysis_long_side: int = 400
     low_confidence: float = 0.3
     decode_reduction: int | None = None  # None: as coarse as the crop allows; 1: every pixel
+    page_size: str | None = None  # photos without dpi: calibrate mm on a sheet of this size ("a4")
 
-    def crop_feet(
-        self, gray: np.ndarray, to_work: geo.Matrix, side: str | None = None, view: str | None = None
-    ) -> tuple[list[tuple[str, ProcessedPrint]], list[str]]:
-        """The processed crop of every foot on a normalised page (`gray`, dark ink on light paper;
-        `to_work` maps original px to its px), each with its `foot` label before any `view`
-        mirroring ("" when the page holds one foot), and the problems of the feet left out.
-
-        First the page's long thin straight lines (form borders, ruler bars, a drawn frame) are
-        painted as paper (a page without any is left as it is). One foot: crop_print on the whole
-        page, as for the training data. Several: each foot's box is cut out (a crop matrix
-        composed with `to_work`) and crop_print reads its configuration from its mask's anatomy.
-        """
-        analysis = analyse_page(gray, self.analysis_long_side)
-        side = side if side in ("left", "right") else None
-        cleaned = erase_lines(gray, analysis)  # unchanged when the page has no long thin lines
-        if len(analysis.feet) < 2:
-            configuration = mirror_side(side) if view == "below" else side
-            processed = crop_print(
-                cleaned, to_work, configuration, self.crop_height, self.crop_margin, self.analysis_long_side
-            )
-            return ([], [processed.problem]) if processed.problem else ([("", processed)], [])
-        feet: list[tuple[str, ProcessedPrint]] = []
-        problems: list[str] = []
-        for region in analysis.feet:
-            sub, to_sub = geo.crop_with_matrix(cleaned, region.box_xyxy, fill=PAPER)
-            to_foot = geo.compose(to_work, to_sub)
-            args = (self.crop_height, self.crop_margin, self.analysis_long_side)
-            processed = crop_print(sub, to_foot, None, *args)
-            if processed.problem and region.side is not None and region.side.side is not None:
-                # configuration unreadable on the crop's own mask: the sheet-level mask's reading
-                processed = crop_print(sub, to_foot, region.side.side, *args)
-                processed.side_source = "detected (sheet)"
-            if processed.problem:
-                problems.append(f"foot in box {region.box_xyxy}: {processed.problem}")
-            else:
-                feet.append((processed.side, processed))
-        if not feet:
-            problems.insert(0, f"{len(analysis.feet)} feet found, none usable")
-        return feet, problems
+    def settings(self) -> CropSettings:
+        return CropSettings(self.crop_height, self.crop_margin, self.analysis_long_side)
 
     def predict_scan(
-        self, path: str | Path, dpi: float | None = None, side: str | None = None, view: str | None = None
+        self,
+        path: str | Path,
+        dpi: float | None = None,
+        side: str | None = None,
+        view: str | None = None,
+        page_size: str | None = None,
     ) -> pd.DataFrame:
         """The landmarks of every foot on one scan (8 rows per foot); raises ScanError.
 
@@ -142,23 +95,10 @@ class ScanPredictor:
             width, height = scan.size()
             # The crop is about the foot's size; decode no finer than twice the crop needs.
             reduce = self.decode_reduction or reduction_for(max(width, height), 2 * self.crop_height)
-            page, to_work = read_page(path, reduce)
-            if page.ndim == 3 and not is_colour_map(page):
-                # a colour photo or scan of ink: the same gray the training data were read as
-                page, to_work = scan.read(reduce)
+            page = read_page(scan, reduce)
         except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
             raise ScanError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
-        normalised = normalise_page(page)  # intensity only: to_work still maps original -> gray px
-        gray = normalised.gray
-        if normalised.kind == "colour map":
-            # A colour-map rendering is cut to the sensor's area, so its print may reach the frame
-            # (the crop's edge test would call that a cut print). Its background is known to be
-            # "no contact": pad with it (a translation, exact) so the print can be cropped.
-            pad = max(2, round(COLOUR_MAP_PAD * max(gray.shape)))
-            h, w = gray.shape
-            gray, to_padded = geo.crop_with_matrix(gray, (-pad, -pad, w + pad, h + pad), fill=PAPER)
-            to_work = geo.compose(to_work, to_padded)
-        feet, problems = self.crop_feet(gray, to_work, side, view)
+        feet, problems = crop_feet(page, self.settings(), side, view)
         if not feet:
             raise ScanError(f"{path}: " + "; ".join(problems))
         if dpi is not None and not (isinstance(dpi, float) and math.isnan(dpi)):
@@ -167,6 +107,12 @@ class ScanPredictor:
             dpi, scale_source = from_file, "file"
         else:
             dpi, scale_source = math.nan, "none (pixels only)"
+        to_mm = geo.scale_matrix(MM_PER_INCH / dpi, MM_PER_INCH / dpi) if math.isfinite(dpi) else None
+        page_size = page_size if isinstance(page_size, str) and page_size else self.page_size
+        if to_mm is None and page_size:
+            # a photographed form: the sheet's corners and its known size give mm on the page
+            to_mm, scale_source = page_scale(page, None, page_size)
+            to_mm = None if np.isnan(to_mm).any() else to_mm
         inputs, to_inputs = [], []
         for _, processed in feet:
             input_image, resize = geo.resize_with_matrix(processed.crop, self.detector.input_size)
@@ -176,10 +122,9 @@ class ScanPredictor:
         tables = []
         for i, (foot, processed) in enumerate(feet):
             points = geo.apply_to_points(geo.invert(to_inputs[i]), points_input[i])
-            mm = px_to_mm(points, dpi)
+            mm = geo.apply_to_points(to_mm, points) if to_mm is not None else np.full_like(points, np.nan)
             side_source = processed.side_source
             if view == "below":
-                foot = mirror_side(foot)
                 side_source += "; view from below: the anatomical foot is the mirror of `side`"
             tables.append(
                 pd.DataFrame(
@@ -206,7 +151,7 @@ class ScanPredictor:
         result.attrs["problems"] = problems
         return result
 
-    def predict_files(self, paths, dpi=None, side=None, view=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def predict_files(self, paths, dpi=None, side=None, view=None, page_size=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Every scan in `paths`; scans that fail get a row in the errors table, the rest still come out.
 
         A foot of a multi-foot sheet that could not be processed also gets an errors row.
@@ -215,10 +160,11 @@ class ScanPredictor:
         dpis = dpi if isinstance(dpi, (list, tuple)) else [dpi] * len(paths)
         sides = side if isinstance(side, (list, tuple)) else [side] * len(paths)
         views = view if isinstance(view, (list, tuple)) else [view] * len(paths)
+        page_sizes = page_size if isinstance(page_size, (list, tuple)) else [page_size] * len(paths)
         tables, errors = [], []
-        for i, (path, d, s, v) in enumerate(zip(paths, dpis, sides, views), start=1):
+        for i, (path, d, s, v, ps) in enumerate(zip(paths, dpis, sides, views, page_sizes), start=1):
             try:
-                table = self.predict_scan(path, d, s, v)
+                table = self.predict_scan(path, d, s, v, ps)
                 tables.append(table)
                 errors.extend({"image": str(path), "error": f"{path}: {p}"} for p in table.attrs.get("problems", []))
             except ScanError as exc:

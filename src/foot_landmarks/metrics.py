@@ -44,15 +44,25 @@ def nmae(pred: np.ndarray, true: np.ndarray, mask: np.ndarray | None = None) -> 
     return float(relative[selected].mean())
 
 
+def _to_mm(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Per-sample 3x3 (projective) matrices (N, 3, 3) applied to points (N, K, 2)."""
+    homogeneous = np.concatenate([points, np.ones(points.shape[:-1] + (1,))], axis=-1)
+    mapped = np.einsum("nij,nkj->nki", matrices, homogeneous)
+    return mapped[..., :2] / mapped[..., 2:]
+
+
 def radial_errors_mm(pred_px: np.ndarray, true_px: np.ndarray, dpi: np.ndarray | float) -> np.ndarray:
     """(N, 8) Euclidean errors in mm: ||pred - true|| * 25.4 / dpi.
 
     Points are in ORIGINAL scan px (the frame the dpi belongs to); dpi is per sample, (N,), or
-    one number for all.
+    one number for all. A photo has no dpi: pass instead each sample's original px -> mm matrix
+    (N, 3, 3), e.g. a page calibration's homography, and the errors are measured on the page.
     """
     pred_px, true_px = np.asarray(pred_px, dtype=float), np.asarray(true_px, dtype=float)
-    distance_px = np.linalg.norm(pred_px - true_px, axis=-1)
     dpi = np.asarray(dpi, dtype=float)
+    if dpi.ndim == 3:
+        return np.linalg.norm(_to_mm(dpi, pred_px) - _to_mm(dpi, true_px), axis=-1)
+    distance_px = np.linalg.norm(pred_px - true_px, axis=-1)
     if dpi.ndim == 1:
         dpi = dpi[:, None]  # one dpi per sample, broadcast over its landmarks
     return distance_px * MM_PER_INCH / dpi

@@ -7,8 +7,11 @@ one step from the image itself (no file name, no label):
 - a pseudo-colour map (jet: strongly saturated hues, a dark-blue background): the colour is
   turned back into the intensity it encodes (nearest colour of matplotlib's jet LUT), then
   written as darkness (high pressure = dark ink, background = paper);
-- a bright print on a dark background (glass-plate, podoscope or bare-sole scan: the page
-  border is dark): inverted;
+- a photographed sheet (a dark border, the table, around a bright four-sided page found by
+  foot_landmarks.calibration): the table is painted as paper, the page kept; its corners are
+  returned for page calibration (mm);
+- a bright print on a dark background (glass-plate, podoscope or bare-sole scan: the border is
+  dark and no page is found): inverted;
 - plain ink on paper: kept (converted to gray if it came in colour).
 
 Every step is a pure intensity mapping: each output pixel comes from the same input pixel, so
@@ -33,6 +36,8 @@ COLOUR_MIN_ON_MAP_SHARE = 0.8  # of all pixels
 # A bright print on a dark background: the page's border band is dark.
 BORDER_BAND_FRAC = 0.05  # of each side: the band whose intensity tells the background
 DARK_BORDER_MAX_MEAN = 100.0  # gray levels: mean of the border band of a dark-background image
+PAGE_INSET = 0.004  # of the page diagonal: the page's own edge (a dark rim in photos) is painted too
+LIGHT_WINDOW = 0.45  # of the page's short side: wider than a foot print, so its closing is the paper
 
 
 @dataclass
@@ -41,7 +46,8 @@ class NormalisedPage:
 
     gray: np.ndarray
     steps: list[str] = field(default_factory=list)
-    kind: str = "ink"  # the look found: "ink", "bright on dark" or "colour map"
+    kind: str = "ink"  # the look found: "ink", "photographed sheet", "bright on dark" or "colour map"
+    page_corners: np.ndarray | None = None  # a photographed sheet's corners (TL, TR, BR, BL), px
 
 
 @lru_cache(maxsize=4)
@@ -108,6 +114,41 @@ def border_mean(gray: np.ndarray, band_frac: float = BORDER_BAND_FRAC) -> float:
     return float(gray[band].mean())
 
 
+def paint_outside_page(gray: np.ndarray, corners: np.ndarray, paper: int = 255) -> np.ndarray:
+    """`gray` with everything outside the page quadrilateral (slightly inset) painted as paper."""
+    from skimage.draw import polygon2mask
+
+    corners = np.asarray(corners, dtype=float)
+    centre = corners.mean(axis=0)
+    inset = PAGE_INSET * float(np.linalg.norm(corners[2] - corners[0]))
+    towards = centre - corners
+    corners = corners + towards / np.linalg.norm(towards, axis=1, keepdims=True) * inset
+    inside = polygon2mask(gray.shape, corners[:, ::-1])  # (row, col) vertices
+    return np.where(inside, flatten_lighting(gray, inside), np.uint8(paper)).astype(np.uint8)
+
+
+def flatten_lighting(gray: np.ndarray, page: np.ndarray, window: float = LIGHT_WINDOW) -> np.ndarray:
+    """A photographed page lit unevenly -> paper at one brightness (gray / paper level * 255).
+
+    The paper level is a grey closing of the page wider than any print (the prints vanish in
+    it), smoothed; computed on a ~200 px copy and interpolated back (it varies slowly).
+    """
+    from PIL import Image
+    from scipy import ndimage as ndi
+
+    step = max(1, max(gray.shape) // 200)
+    small = gray[::step, ::step].astype(np.float32)
+    inside = page[::step, ::step]
+    if inside.any():  # outside the page: the nearest page pixel, so the table does not leak inward
+        _, (ri, ci) = ndi.distance_transform_edt(~inside, return_indices=True)
+        small = small[ri, ci]
+    rows, cols = np.nonzero(inside) if inside.any() else (np.arange(2), np.arange(2))
+    size = max(3, int(window * min(np.ptp(rows) + 1, np.ptp(cols) + 1)))
+    level = ndi.gaussian_filter(ndi.grey_closing(small, size=(size, size)), size / 4)
+    level = np.asarray(Image.fromarray(level).resize(gray.shape[::-1], Image.BILINEAR))
+    return np.clip(gray.astype(np.float32) * 255.0 / np.maximum(level, 1.0), 0, 255).astype(np.uint8)
+
+
 def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> NormalisedPage:
     """Dark ink on light paper from an ink page, a bright-on-dark scan or a colour-mapped print.
 
@@ -128,6 +169,13 @@ def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> Normalise
         steps.append("colour to gray (luma)")
     mean = border_mean(gray)
     if mean < DARK_BORDER_MAX_MEAN:
+        from foot_landmarks.calibration import find_page_corners
+
+        corners = find_page_corners(image)
+        if corners is not None:
+            gray = paint_outside_page(gray, corners)
+            steps.append(f"photographed sheet (border mean {mean:.0f}, page found): outside the page painted as paper")
+            return NormalisedPage(gray, steps, "photographed sheet", corners)
         gray = (255 - gray).astype(np.uint8)
         steps.append(f"bright print on dark background (border mean {mean:.0f}): inverted")
         return NormalisedPage(gray, steps, "bright on dark")

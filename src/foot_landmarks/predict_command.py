@@ -18,6 +18,14 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--model", default=DEFAULT_MODEL, help=f"MLflow model URI (default {DEFAULT_MODEL})")
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--dpi", type=float, default=None, help="scan resolution when the files do not say")
+    parser.add_argument(
+        "--page-size", default=None,
+        help="photos without dpi: calibrate mm on the photographed sheet of this size (a4, letter, 210x297)",
+    )
+    parser.add_argument(
+        "--view", choices=("print", "below"), default=None,
+        help="below: bare-sole / glass-plate scans seen from below (the foot is the mirror of the print view)",
+    )
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
     parser.add_argument("--no-overlays", action="store_true", help="skip the overlay PNGs")
     parser.add_argument(
@@ -58,6 +66,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     frame = pd.DataFrame({"image": [str(p) for p in scans]})
     if args.dpi:
         frame["dpi"] = args.dpi
+    if args.page_size:
+        from foot_landmarks.calibration import parse_page_size
+
+        parse_page_size(args.page_size)  # a wrong size fails here, before any model is run
+        frame["page_size"] = args.page_size
+    if args.view:
+        frame["view"] = args.view
     landmarks, errors = split_predictions(model.predict(frame))
     landmarks.to_csv(args.out / "landmarks.csv", index=False)
     errors.to_csv(args.out / "errors.csv", index=False)

@@ -32,8 +32,9 @@ PACKAGE_DIR = Path(foot_landmarks.__file__).parent
 class FootLandmarksModel(mlflow.pyfunc.PythonModel):
     """Raw scans in, landmarks in original pixels and mm out (see foot_landmarks.inference).
 
-    Input columns: `image` (path), optional `dpi`, `side` and `view` ("print" or "below": a scan
-    of the bare sole from below shows the mirror of the print view)."""
+    Input columns: `image` (path), optional `dpi`, `side`, `view` ("print" or "below": a scan
+    of the bare sole from below shows the mirror of the print view) and `page_size` ("a4",
+    "letter", "210x297": a photographed sheet without dpi is calibrated to mm on that page)."""
 
     def load_context(self, context):
         from foot_landmarks.inference import ScanPredictor
@@ -47,6 +48,7 @@ class FootLandmarksModel(mlflow.pyfunc.PythonModel):
             dpi=frame["dpi"].tolist() if "dpi" in frame else None,
             side=frame["side"].tolist() if "side" in frame else None,
             view=frame["view"].tolist() if "view" in frame else None,
+            page_size=frame["page_size"].tolist() if "page_size" in frame else None,
         )
         # pyfunc returns one table; unreadable scans come back as rows with an `error` message.
         return pd.concat([landmarks, errors], ignore_index=True) if len(errors) else landmarks
@@ -136,7 +138,7 @@ def log_variant_run(
             if detector is None:
                 return {"variant": variant, "run_id": run.info.run_id, "model_uri": None, "version": None,
                         "champion": False}
-            detector_path = detector.save(tmp / "detector.pt")
+            detector_path = detector.save(tmp / "detector.pt", weights=registry.get("weights_format", "int8"))
             model_info = mlflow.pyfunc.log_model(
                 name="model",
                 python_model=FootLandmarksModel(),

@@ -5,7 +5,9 @@
   loss encodes the Gaussian targets from the moved points there (foot_landmarks.codecs).
 - Loss: MSE on heatmaps (the study) plus, optionally, an L1 loss on soft-argmax coordinates
   (integral regression), which gives low-resolution heatmaps a sub-pixel gradient.
-- CUDA is used when present, with bf16 autocast and channels_last; on CPU, all cores.
+- CUDA is used when present, with bf16 autocast and channels_last; on CPU, all cores, and bf16
+  autocast + channels_last too where the CPU has native bf16 (measured on 2 AMD EPYC cores with
+  AVX512-BF16: 2.15x the fp32 images/s of the light variant).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from torch import nn
 
 from foot_landmarks.augment import random_rotate
 from foot_landmarks.codecs import GaussianHeatmapCodec
-from foot_landmarks.detector import LandmarkDetector, best_device, normalise
+from foot_landmarks.detector import LandmarkDetector, best_device, native_bf16, normalise
 from foot_landmarks.metrics import nmae
 
 log = logging.getLogger(__name__)
@@ -107,8 +109,9 @@ class DeviceAugmentation(Callback):
 
     order = 10
 
-    def __init__(self, max_degrees: float, max_scale: float = 0.0, seed: int = 0):
+    def __init__(self, max_degrees: float, max_scale: float = 0.0, seed: int = 0, channels_last: bool = False):
         self.max_degrees, self.max_scale = max_degrees, max_scale
+        self.channels_last = channels_last
         self.generator = torch.Generator().manual_seed(seed)
 
     def before_batch(self):
@@ -118,9 +121,29 @@ class DeviceAugmentation(Callback):
             x, keypoints = random_rotate(x, keypoints, self.max_degrees, self.max_scale, self.generator)
         # Rotate before normalising so the corners fill with black, like the background.
         x = normalise(x)
-        if x.device.type == "cuda":
+        if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         self.learn.xb, self.learn.yb = (x,), (keypoints, visible)
+
+
+class CpuBf16Autocast(Callback):
+    """bf16 autocast around the forward pass on CPU (fastai's MixedPrecision is CUDA-only).
+    Weights and optimiser stay fp32; the loss casts predictions back to fp32."""
+
+    order = 11
+
+    autocast = None
+
+    def before_batch(self):
+        self.autocast = torch.autocast("cpu", dtype=torch.bfloat16)
+        self.autocast.__enter__()
+
+    def after_pred(self):
+        if self.autocast is not None:
+            self.autocast.__exit__(None, None, None)
+            self.autocast = None
+
+    after_cancel_batch = after_pred
 
 
 class InputFrameNMAE(Metric):
@@ -197,7 +220,11 @@ def train_detector(
         device=device,
     )
     network = detector.network.to(device)
-    if device.type == "cuda":
+    precision = str(training_params.get("precision", "auto"))
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"training.precision must be auto, bf16 or fp32, got {precision!r}")
+    bf16 = precision == "bf16" or (precision == "auto" and native_bf16(device))
+    if bf16:
         network = network.to(memory_format=torch.channels_last)
     learn = Learner(
         dls,
@@ -208,10 +235,12 @@ def train_detector(
         wd=float(training_params.get("weight_decay", 0.0)),
         metrics=[InputFrameNMAE(codec)],
         cbs=[DeviceAugmentation(float(training_params.get("rotation_degrees", 3.0)),
-                                float(training_params.get("scale_jitter", 0.0)), seed)],
+                                float(training_params.get("scale_jitter", 0.0)), seed, channels_last=bf16)],
     )
-    if device.type == "cuda":
+    if bf16 and device.type == "cuda":
         learn = learn.to_bf16()
+    elif bf16:
+        learn.add_cb(CpuBf16Autocast())
     epochs = int(training_params.get("epochs", 26))
     started = time.perf_counter()
     if training_params.get("schedule", "one_cycle") == "one_cycle":
@@ -230,6 +259,7 @@ def train_detector(
         train_images=len(train[0]),
         epochs=epochs,
         device=str(device),
+        precision="bf16" if bf16 else "fp32",
         train_images_per_second=epochs * len(train[0]) / max(seconds, 1e-9),
     )
     return detector, history

@@ -53,17 +53,35 @@ def parser_problems(dataset: str, problems: Iterable[tuple[str, str]]) -> tuple[
 
 
 def check_landmark_ids(points: pd.DataFrame) -> list[Rejection]:
-    """Every annotated image has exactly the 8 landmarks 1-8, each once."""
+    """Every annotated foot has exactly the 8 landmarks 1-8, each once.
+
+    A one-foot file has 8 points with `foot` ""; a sheet with both feet has 16, each with a
+    `foot` region attribute "left" or "right" (VIA); a mix of labelled and unlabelled points, or
+    another label, cannot be assigned to a foot.
+    """
     rows: list[Rejection] = []
-    for (dataset, image), group in points.groupby(["dataset", "image"], sort=True):
-        counts = group["landmark"].value_counts()
-        missing = [i for i in LANDMARK_IDS if i not in counts.index]
-        duplicated = sorted(int(i) for i, n in counts.items() if n > 1)
-        if missing:
-            rows.append((dataset, image, f"missing landmark(s) {', '.join(map(str, missing))}"))
-        if duplicated:
-            detail = ", ".join(f"{i} ({counts[i]} points)" for i in duplicated)
-            rows.append((dataset, image, f"duplicate landmark id(s) {detail}"))
+    if "foot" not in points.columns:
+        points = points.assign(foot="")
+    points = points.assign(foot=points["foot"].fillna("").astype(str).str.strip().str.lower())
+    for (dataset, image), file_points in points.groupby(["dataset", "image"], sort=True):
+        labels = set(file_points["foot"])
+        if labels - {"", "left", "right"}:
+            bad = ", ".join(sorted(repr(v) for v in labels - {"", "left", "right"}))
+            rows.append((dataset, image, f"foot attribute must be left or right, got {bad}"))
+            continue
+        if "" in labels and len(labels) > 1:
+            rows.append((dataset, image, "some points have a foot attribute (left/right) and others none"))
+            continue
+        for foot, group in file_points.groupby("foot", sort=True):
+            counts = group["landmark"].value_counts()
+            missing = [i for i in LANDMARK_IDS if i not in counts.index]
+            duplicated = sorted(int(i) for i, n in counts.items() if n > 1)
+            whose = f"{foot} foot: " if foot else ""
+            if missing:
+                rows.append((dataset, image, f"{whose}missing landmark(s) {', '.join(map(str, missing))}"))
+            if duplicated:
+                detail = ", ".join(f"{i} ({counts[i]} points)" for i in duplicated)
+                rows.append((dataset, image, f"{whose}duplicate landmark id(s) {detail}"))
     return rows
 
 

@@ -46,14 +46,17 @@ def test_counts_usable_and_broken(small_ds, small_args):
 
 
 def test_default_broken_share_gives_1452_usable():
-    specs = plan_prints(1452 + round(0.033 * 1452), round(0.033 * 1452), seed=42)
+    specs = plan_prints(1452, round(0.033 * 1452), seed=42)
     assert round(0.033 * 1452) == 48
-    assert sum(not s.broken for s in specs) == 1452
+    assert sum(s.feet for s in specs if not s.broken) == 1452  # usable FEET (a two-foot image counts 2)
+    assert sum(s.broken for s in specs) == 48
+    assert all(s.feet == 1 for s in specs if s.broken)
     assert len({s.filename for s in specs}) == len(specs)
     per_subject = {}
     for s in specs:
         per_subject.setdefault(s.subject, []).append(s)
-    assert all(1 <= len(v) <= 4 for v in per_subject.values())
+    assert all(1 <= sum(not s.broken for s in v) <= 4 for v in per_subject.values())
+    assert all(len({s.look for s in v}) == 1 for v in per_subject.values())  # one capture kind per subject
 
 
 def test_every_image_has_8_points_inside_it(small_ds):
@@ -71,6 +74,7 @@ def test_images_table_attributes(small_ds):
         assert a["source"] == "synthetic" and row["source"] == "synthetic"
         assert a["side"] in ("left", "right") and a["arch"] in ("flat", "normal", "high")
         assert a["sheet"] in ("a4", "crop", "lowres")
+        assert a["look"] == "ink_paper" and a["ink"] in ("solid", "grid") and a["view"] == "print"  # sheet-only mix
         assert row["subject"].startswith("S") and row["image"].startswith(row["subject"])
         assert row["file_size"] == len(small_ds.files[row["image"]])
 
@@ -124,3 +128,18 @@ def test_bad_n_is_refused():
     for bad in (0, -3, 2.5, True):
         with pytest.raises(ValueError):
             generate_dataset(bad, 1, progress=False)
+
+
+# SHA-256 over (name, bytes) of `small_ds`'s files as the ink-only generator wrote them before the
+# other looks existed (same pinned Pillow / NumPy): a sheet-only mix must still give those bytes.
+INK_ONLY_SMALL_SHA256 = "153108d876e51cedb44c8408576e991f3592da6a064b55675da206f9ad1de6dc"
+
+
+def test_sheet_only_mix_gives_the_ink_prints_of_before(small_ds):
+    import hashlib
+
+    digest = hashlib.sha256()
+    for name in sorted(small_ds.files):
+        digest.update(name.encode())
+        digest.update(small_ds.files[name])
+    assert digest.hexdigest() == INK_ONLY_SMALL_SHA256

@@ -9,6 +9,7 @@ from kedro.io import DataCatalog
 
 from foot_landmarks.pipelines.synthetic import create_pipeline
 from foot_landmarks.pipelines.synthetic.nodes import generate_synthetic_scans
+from foot_landmarks.synthetic import DEFAULT_LOOK_MIX, DEFAULT_SHEET_MIX
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 
@@ -22,6 +23,8 @@ def test_pipeline_wiring():
 def test_parameters_file_defaults():
     params = yaml.safe_load((CONF / "parameters_synthetic.yml").read_text())["synthetic"]
     assert params["n"] == 1452 and params["seed"] == 42 and params["n_broken"] is None and params["processes"] == 2
+    # the configured mix is the generator's default (looks by feet, sheets of ink prints)
+    assert params["mix"]["looks"] == DEFAULT_LOOK_MIX and params["mix"]["sheets"] == DEFAULT_SHEET_MIX
 
 
 def test_node_and_catalog_round_trip(tmp_path):

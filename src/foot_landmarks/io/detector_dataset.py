@@ -1,4 +1,5 @@
-"""Kedro dataset for a trained LandmarkDetector (config + fp16 weights in one torch file)."""
+"""Kedro dataset for a trained LandmarkDetector (config + weights in one torch file: fp16, fp32, or
+int8 convolution weights, see LandmarkDetector.save)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from foot_landmarks.detector import LandmarkDetector
 
 
 class DetectorDataset(AbstractDataset[LandmarkDetector, LandmarkDetector]):
-    def __init__(self, filepath: str, half: bool = True, metadata: dict[str, Any] | None = None):
+    def __init__(self, filepath: str, weights: str = "fp16", metadata: dict[str, Any] | None = None):
         self._filepath = Path(filepath)
-        self._half = half
+        self._weights = weights
         self.metadata = metadata
 
     def _load(self) -> LandmarkDetector:
@@ -22,13 +23,13 @@ class DetectorDataset(AbstractDataset[LandmarkDetector, LandmarkDetector]):
         return LandmarkDetector.load(self._filepath)
 
     def _save(self, detector: LandmarkDetector) -> None:
-        detector.save(self._filepath, half=self._half)
+        detector.save(self._filepath, weights=self._weights)
 
     def _exists(self) -> bool:
         return self._filepath.is_file()
 
     def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._filepath), "half": self._half}
+        return {"filepath": str(self._filepath), "weights": self._weights}
 
     load = _load
     save = _save

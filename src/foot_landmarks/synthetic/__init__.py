@@ -1,15 +1,31 @@
-"""Synthetic scanned ink footprints with exact ground-truth landmarks.
+"""Synthetic footprint images with exact ground-truth landmarks, in four capture kinds (looks).
 
-``generate_dataset(n, seed)`` makes the prints (anatomy -> render -> ground truth -> artefacts)
-and returns VIA tables plus JPEG bytes; ``write_dataset`` puts them on disk.
+``generate_dataset(n, seed, mix=...)`` makes n usable feet as ink prints on paper, bare soles seen
+from below, ink-mat forms (both feet, scanned or photographed) and pressure-plate colour maps
+(anatomy -> render -> ground truth -> capture) and returns VIA tables plus the image bytes;
+``write_dataset`` puts them on disk.
 """
 
 from foot_landmarks.synthetic.generate import (
+    DEFAULT_LOOK_MIX,
     DEFAULT_MIX,
+    DEFAULT_SHEET_MIX,
+    LOOKS,
     SHEETS,
     SyntheticDataset,
     generate_dataset,
+    normalise_mix,
     write_dataset,
 )
 
-__all__ = ["DEFAULT_MIX", "SHEETS", "SyntheticDataset", "generate_dataset", "write_dataset"]
+__all__ = [
+    "DEFAULT_LOOK_MIX",
+    "DEFAULT_MIX",
+    "DEFAULT_SHEET_MIX",
+    "LOOKS",
+    "SHEETS",
+    "SyntheticDataset",
+    "generate_dataset",
+    "normalise_mix",
+    "write_dataset",
+]

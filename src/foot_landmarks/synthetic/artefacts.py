@@ -48,6 +48,38 @@ def paper(shape: tuple[int, int], rng: np.random.Generator, dpi: float) -> np.nd
     return np.clip(rows[:, None] + cols[None, :], 0.0, 1.0)
 
 
+def dark_plate(shape: tuple[int, int], rng: np.random.Generator, dpi: float) -> np.ndarray:
+    """The empty glass plate of a bare-sole scan: near black, gently uneven, sometimes a glare band.
+
+    Built from row and column profiles, like :func:`paper` (one broadcast add for a full page).
+    """
+    h, w = shape
+    cell = 30.0 * dpi / 25.4
+    amp = np.float32(rng.uniform(0.003, 0.015))
+    rows = np.float32(rng.uniform(0.01, 0.09)) + amp * _smooth_profile(h, cell, rng)
+    cols = amp * _smooth_profile(w, cell, rng)
+    if rng.random() < 0.3:  # light leaking in along one edge of the plate
+        depth = rng.uniform(5.0, 25.0) * dpi / 25.4
+        strength = np.float32(rng.uniform(0.03, 0.12))
+        edge = int(rng.integers(4))
+        profile, n = (rows, h) if edge < 2 else (cols, w)
+        ramp = strength * np.exp(-np.arange(n, dtype=np.float32) / np.float32(depth))
+        profile += ramp if edge % 2 == 0 else ramp[::-1]
+    return np.clip(rows[:, None] + cols[None, :], 0.0, 1.0)
+
+
+def lighten(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int, level: float) -> None:
+    """Brighten `image` in place toward `level` by `coverage` placed at (x0, y0), clipped (dust on a dark plate)."""
+    h, w = image.shape
+    ch, cw = coverage.shape
+    ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(w, x0 + cw), min(h, y0 + ch)
+    if ix1 <= ix0 or iy1 <= iy0:
+        return
+    cov = coverage[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
+    region = image[iy0:iy1, ix0:ix1]
+    region += cov * np.maximum(np.float32(level) - region, 0.0)
+
+
 def paint(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int, gray: float) -> None:
     """Darken `image` in place toward `gray` by `coverage` (0-1) placed at (x0, y0), clipped."""
     h, w = image.shape
@@ -66,6 +98,12 @@ def quantise(image: np.ndarray) -> np.ndarray:
     out += np.float32(0.5)
     np.clip(out, 0, 255, out=out)
     return out.astype(np.uint8)
+
+
+def tone_curve(pixels: np.ndarray, gamma: float) -> np.ndarray:
+    """A scanner's or phone's tone curve on 8-bit pixels (gray or RGB): 255 * (v / 255) ** gamma."""
+    lut = np.clip(np.rint(255.0 * (np.arange(256) / 255.0) ** gamma), 0, 255).astype(np.uint8)
+    return lut[pixels]
 
 
 def blur_region(pixels: np.ndarray, box: tuple[int, int, int, int], radius: float) -> None:

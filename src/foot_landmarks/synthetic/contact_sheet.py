@@ -1,7 +1,8 @@
 """A contact sheet: a grid of scans with their 8 landmarks drawn as numbered coloured dots.
 
-Used to eyeball a data set (synthetic or annotated real scans): each tile shows one image with
-its side, arch, sheet and dpi in the title; a hollow marker is a point with ``visible: 0``.
+Used to eyeball a data set (synthetic or annotated real scans): each tile shows one image (in
+colour if it is) with its look, side, view, arch, sheet and dpi in the title; a hollow marker is a
+point with ``visible: 0``; on two-foot images each number carries its foot (``L``/``R``).
 """
 
 from __future__ import annotations
@@ -29,33 +30,52 @@ def find_annotations(data_dir: str | Path) -> Path:
 
 
 def pick_images(images: pd.DataFrame, count: int, seed: int = 0) -> list[str]:
-    """Up to `count` file names that mix sheets, sides, arches and artefacts (broken ones too)."""
+    """Up to `count` file names that mix looks, sheets, sides, arches and artefacts (broken ones too).
+
+    Every look (capture kind) gets a turn before any look repeats; within a look the images
+    rotate over side, sheet, arch and usability.
+    """
     if images.empty:
         return []
     attrs = images["attributes"].apply(lambda a: a if isinstance(a, dict) else {})
     key = (
         images["side"].astype(str)
         + "|" + attrs.apply(lambda a: a.get("sheet", ""))
+        + "|" + attrs.apply(lambda a: a.get("capture", ""))
         + "|" + attrs.apply(lambda a: a.get("arch", ""))
         + "|" + images["usable"].astype(str)
     )
-    order = images.assign(_key=key).sample(frac=1.0, random_state=seed)
+    look = attrs.apply(lambda a: a.get("look", ""))
+    order = images.assign(_key=key, _look=look).sample(frac=1.0, random_state=seed)
     # Round-robin over the groups so every kind of print shows up before any repeats.
-    groups = [list(g["image"]) for _, g in order.groupby("_key", sort=True)]
+    per_look = []
+    for _, of_look in order.groupby("_look", sort=True):
+        groups = [list(g["image"]) for _, g in of_look.groupby("_key", sort=True)]
+        rotation = []
+        while any(groups):
+            for g in groups:
+                if g:
+                    rotation.append(g.pop(0))
+        per_look.append(rotation)
     picked: list[str] = []
-    while len(picked) < count and any(groups):
-        for g in groups:
-            if g and len(picked) < count:
-                picked.append(g.pop(0))
+    while len(picked) < count and any(per_look):
+        for rotation in per_look:
+            if rotation and len(picked) < count:
+                picked.append(rotation.pop(0))
     return picked
 
 
 def _title(row: pd.Series) -> str:
     a = row["attributes"] if isinstance(row["attributes"], dict) else {}
-    parts = [str(row["side"] or "?"), a.get("arch", ""), a.get("sheet", ""), f"{row['dpi']:g} dpi"]
+    dpi = f"{row['dpi']:g} dpi" if pd.notna(row["dpi"]) else "no dpi"
+    side = str(row["side"] or ("both feet" if a.get("feet") == "2" else "?"))
+    view = "from below" if a.get("view") == "below" else ""
+    pen = f"pen {a['pen_lines']}" if a.get("pen_lines") else ""
+    first = [a.get("look", ""), a.get("capture", ""), side, view]
+    second = [a.get("arch", ""), a.get("sheet", ""), a.get("ink", ""), pen, dpi]
     if not row["usable"]:
-        parts.append(f"BROKEN: {a.get('defect', '')}")
-    return f"{row['image']}\n" + " | ".join(p for p in parts if p)
+        second.append(f"BROKEN: {a.get('defect', '')}")
+    return f"{row['image']}\n" + " | ".join(p for p in first if p) + "\n" + " | ".join(p for p in second if p)
 
 
 def draw_contact_sheet(
@@ -82,17 +102,23 @@ def draw_contact_sheet(
         with Image.open(data_dir / "images" / name) as im:
             scale = min(1.0, TILE_PX / max(im.size))
             size = (max(1, round(im.width * scale)), max(1, round(im.height * scale)))
-            shown = im.convert("L").resize(size, Image.BILINEAR)
-        ax.imshow(np.asarray(shown), cmap="gray", vmin=0, vmax=255)
+            colour_image = im.mode not in ("L", "1", "I", "I;16", "F")
+            shown = im.convert("RGB" if colour_image else "L").resize(size, Image.BILINEAR)
+        if colour_image:
+            ax.imshow(np.asarray(shown))
+        else:
+            ax.imshow(np.asarray(shown), cmap="gray", vmin=0, vmax=255)
         pts = via.points[via.points["image"] == name]
         for _, p in pts.iterrows():
             colour = LANDMARK_COLOURS[LANDMARK_IDS.index(int(p["landmark"]))]
             # Pixel centres scale as x' = (x + 0.5) * s - 0.5 (CONTRACTS.md).
             x, y = (p["x"] + 0.5) * scale - 0.5, (p["y"] + 0.5) * scale - 0.5
             hollow = int(p["visible"]) == 0
-            ax.plot(x, y, "o", ms=7, mfc="none" if hollow else colour, mec=colour, mew=1.6)
-            ax.annotate(str(int(p["landmark"])), (x, y), xytext=(4, -4), textcoords="offset points",
-                        color=colour, fontsize=8, fontweight="bold")
+            ax.plot(x, y, "o", ms=6, mfc="none" if hollow else colour, mec="white" if not hollow else colour, mew=1.0)
+            foot = str(p.get("foot", "") or "")
+            label = f"{int(p['landmark'])}{foot[:1].upper()}"
+            ax.annotate(label, (x, y), xytext=(4, -4), textcoords="offset points",
+                        color=colour, fontsize=7, fontweight="bold")
         ax.set_title(_title(row), fontsize=8)
     fig.tight_layout()
     out = Path(out)

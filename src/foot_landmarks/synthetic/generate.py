@@ -1,15 +1,27 @@
-"""Generate a synthetic data set of scanned ink footprints with exact landmarks (VIA tables).
+"""Generate a synthetic data set of footprint images with exact landmarks (VIA tables).
 
-Each print is made from a :class:`PrintSpec` alone (its seed derives from the data set seed and
-its index), so the output is the same for any number of worker processes.
+Four capture kinds (`look`), as clinics really capture prints:
 
-One print, step by step:
+- ``ink_paper``: an ink print on plain paper, flatbed-scanned (sheets a4 / crop / lowres; ink
+  texture ``ink`` solid or grid);
+- ``bare_sole``: a bare sole on a flatbed or glass plate seen FROM BELOW (``view`` "below"):
+  bright skin with ridges on near-black, the mirror of the print view;
+- ``inkmat_form``: an ink-mat form with both feet of one subject in two panels, pen marks by the
+  clinician, flatbed-scanned or photographed with a phone (forms.py, photo.py);
+- ``pressure_map``: a pressure-plate export in the jet colour map, one foot or both (pressure.py).
+
+Each image is made from a :class:`PrintSpec` alone (its seed derives from the data set seed and
+its index), so the output is the same for any number of worker processes. Counting is in feet:
+``generate_dataset(n)`` makes n usable feet (a two-foot image counts 2) plus broken one-foot prints.
+
+One one-foot print (ink_paper, bare_sole), step by step:
 1. the subject's anatomy (same for all prints of a subject) plus a session variation;
 2. the sheet (A4 page scan, tight crop, or low-resolution crop) and the pose on it;
-3. the ink print rendered in right-foot configuration at 300 dpi, downscaled for low-res crops;
-4. the 8 landmarks from that final-resolution ink mask (ground_truth.py);
-5. a left foot is mirrored (mask and points), then paper, pen writing, blots, smudges, blur,
-   scanner noise and JPEG are added; broken prints get a blot over the print or a page edge cut.
+3. the print rendered in right-foot configuration at 300 dpi, downscaled for low-res crops;
+4. the 8 landmarks from that final-resolution contact mask (ground_truth.py);
+5. a print in left-foot configuration (a left foot in print view, a right foot seen from below)
+   is mirrored (mask and points), then paper or glass, pen writing, blots, dust, blur, scanner
+   noise and JPEG are added; broken prints get a blot over the print or a page edge cut.
 """
 
 from __future__ import annotations
@@ -26,20 +38,37 @@ import pandas as pd
 from foot_landmarks.io.via import IMAGE_COLUMNS, POINT_COLUMNS, format_via_csv, format_via_json
 from foot_landmarks.landmarks import LANDMARK_IDS, STUDY_DPI
 from foot_landmarks.synthetic import artefacts as art
-from foot_landmarks.synthetic.anatomy import foot_shapes, sample_anatomy, session_variant
-from foot_landmarks.synthetic.ground_truth import landmarks_from_render
-from foot_landmarks.synthetic.render import (
-    Pose,
-    block_mean,
-    downscale_render,
-    mirror_render,
-    render_print,
-    sample_ink_style,
-    shapes_bbox_px,
+from foot_landmarks.synthetic.anatomy import foot_shapes, session_variant
+from foot_landmarks.synthetic.render import Pose, block_mean, sample_ink_style, sample_skin_style
+from foot_landmarks.synthetic.scene import (
+    LOOKS,
+    SHEETS,
+    FootTruth,
+    PrintSpec,
+    Sample,
+    attributes,
+    final_bbox,
+    full_mask,
+    mirror_side,
+    render_foot,
+    subject_anatomy,
 )
 
-SHEETS: tuple[str, ...] = ("a4", "crop", "lowres")
-DEFAULT_MIX: dict[str, float] = {"a4": 0.4, "crop": 0.3, "lowres": 0.3}
+# Shares of FEET per capture kind. The study's own data are ~1320 bare-sole flatbed scans and ~165
+# ink prints on paper (89 % / 11 %); the default keeps bare soles first but gives the clinic looks
+# enough feet to be learnt (an ink print is the study's second source and the clinics' usual one).
+DEFAULT_LOOK_MIX: dict[str, float] = {"bare_sole": 0.45, "ink_paper": 0.30, "inkmat_form": 0.15, "pressure_map": 0.10}
+DEFAULT_SHEET_MIX: dict[str, float] = {"a4": 0.4, "crop": 0.3, "lowres": 0.3}  # of ink prints on paper
+DEFAULT_MIX: dict[str, float] = {**DEFAULT_LOOK_MIX, **DEFAULT_SHEET_MIX}
+BARE_SOLE_SHEETS: tuple[tuple[str, float], ...] = (("a4", 0.4), ("crop", 0.35), ("lowres", 0.25))
+TWO_FOOT_LOOKS: tuple[str, ...] = ("inkmat_form",)  # always both feet (pressure maps: sometimes)
+BROKEN_LOOKS: tuple[str, ...] = ("bare_sole", "ink_paper", "pressure_map")  # one-foot kinds with defects
+PRESSURE_BOTH_FEET_SHARE = 0.35  # of pressure-map images
+# Feet per subject on average (1-4 images of one foot; 1-2 forms of both feet): the subject draw
+# is weighted by share / this, so the look shares hold by feet.
+EXPECTED_FEET = {
+    "bare_sole": 2.5, "ink_paper": 2.5, "inkmat_form": 3.0, "pressure_map": 2.5 * (1 + PRESSURE_BOTH_FEET_SHARE),
+}
 DEFECTS: tuple[str, ...] = ("blot_over_print", "cut_by_page_edge")
 A4_SIZES_HW: tuple[tuple[int, int], ...] = ((3508, 2480), (3507, 2550))  # A4 at 300 dpi, as scanners save it
 LOWRES_FACTORS: tuple[int, ...] = (2, 3, 4, 5)  # 300 dpi / k: 150, 100, 75 and 60 dpi
@@ -50,39 +79,9 @@ ANNOTATION_JSON = "via_project.json"
 IMAGES_DIR = "images"
 
 
-@dataclass(frozen=True)
-class PrintSpec:
-    """Everything that decides one print: with the same spec the same bytes come out."""
-
-    seed: int
-    index: int
-    subject_index: int
-    side: str
-    session: int
-    broken: bool
-    mix: tuple[tuple[str, float], ...]
-
-    @property
-    def subject(self) -> str:
-        return f"S{self.subject_index:04d}"
-
-    @property
-    def filename(self) -> str:
-        return f"{self.subject}_{'R' if self.side == 'right' else 'L'}_{self.session}.jpg"
-
-
-@dataclass
-class Sample:
-    filename: str
-    jpeg: bytes
-    attributes: dict[str, str]
-    points: np.ndarray
-    visible: np.ndarray
-
-
 @dataclass
 class SyntheticDataset:
-    """VIA tables (io.via layout) and the JPEG bytes of every file, keyed by file name."""
+    """VIA tables (io.via layout) and the bytes of every file (JPEG, PNG), keyed by file name."""
 
     images: pd.DataFrame
     points: pd.DataFrame
@@ -98,22 +97,119 @@ class SyntheticDataset:
 # ----------------------------------------------------------------------------- planning
 
 
-def normalise_mix(mix: dict | None) -> tuple[tuple[str, float], ...]:
-    """Sheet shares as a sorted tuple; unknown sheets or non-positive totals are refused."""
+@dataclass(frozen=True)
+class Mix:
+    """Shares of feet per look, and of sheets among ink prints on paper (each summing to 1)."""
+
+    looks: tuple[tuple[str, float], ...]
+    sheets: tuple[tuple[str, float], ...]
+
+
+def _shares(values: dict, names: tuple[str, ...], what: str) -> tuple[tuple[str, float], ...]:
+    total = float(sum(values.values()))
+    if total <= 0 or any(float(v) < 0 for v in values.values()):
+        raise ValueError(f"{what} shares must be >= 0 with a positive sum, got {values}")
+    return tuple((k, float(values.get(k, 0.0)) / total) for k in names)
+
+
+def normalise_mix(mix: dict | None) -> Mix:
+    """Look and sheet shares from a mix; unknown names or non-positive totals are refused.
+
+    A mix names looks (bare_sole, ink_paper, inkmat_form, pressure_map: shares of feet) and/or
+    sheets (a4, crop, lowres: shares of the ink prints on paper), flat or nested as
+    ``{"looks": {...}, "sheets": {...}}``. Without looks it means ink prints only (what a sheet-only
+    mix always meant); without sheets the default sheet mix applies. None: DEFAULT_MIX.
+    """
     mix = dict(DEFAULT_MIX if mix is None else mix)
-    unknown = set(mix) - set(SHEETS)
+    flat: dict = {}
+    for key, value in mix.items():
+        if key in ("looks", "sheets") and isinstance(value, dict):
+            flat.update(value)
+        else:
+            flat[key] = value
+    unknown = set(flat) - set(LOOKS) - set(SHEETS)
     if unknown:
-        raise ValueError(f"unknown sheet kind(s) {sorted(unknown)} in mix; use {list(SHEETS)}")
-    total = float(sum(mix.values()))
-    if total <= 0 or any(v < 0 for v in mix.values()):
-        raise ValueError(f"mix shares must be >= 0 with a positive sum, got {mix}")
-    return tuple((k, float(mix.get(k, 0.0)) / total) for k in SHEETS)
+        raise ValueError(
+            f"unknown look or sheet kind(s) {sorted(unknown)} in mix; use looks {list(LOOKS)} and sheets {list(SHEETS)}"
+        )
+    looks = {k: v for k, v in flat.items() if k in LOOKS} or {"ink_paper": 1.0}
+    sheets = {k: v for k, v in flat.items() if k in SHEETS} or DEFAULT_SHEET_MIX
+    return Mix(_shares(looks, LOOKS, "look"), _shares(sheets, SHEETS, "sheet"))
 
 
-def plan_prints(n_total: int, n_broken: int, seed: int, mix: dict | None = None) -> list[PrintSpec]:
-    """Subjects with 1-4 prints each (left/right, repeated sessions) until `n_total` prints."""
-    rng = np.random.default_rng([seed, 0])
+def _draw(rng: np.random.Generator, names: list[str], weights: list[float]) -> str:
+    w = np.asarray(weights, float)
+    return names[int(rng.choice(len(names), p=w / w.sum()))]
+
+
+def plan_prints(n_feet: int, n_broken: int, seed: int, mix: dict | None = None) -> list[PrintSpec]:
+    """Subjects, each captured one way (its look), until `n_feet` usable feet; plus `n_broken` broken prints.
+
+    One-foot looks: 1-4 prints per subject (left/right, repeated sessions); a pressure plate
+    sometimes takes both feet at once. Ink-mat forms: 1-2 forms per subject, each with both feet
+    of that subject. When one foot is left to plan, a two-foot look gives way to a one-foot one.
+    Broken prints are redone prints of one-foot subjects (ink on paper, bare sole or pressure).
+    """
     shares = normalise_mix(mix)
+    if dict(shares.looks)["ink_paper"] == 1.0:  # ink prints only: planned exactly as before the looks
+        return _plan_ink_prints(n_feet + n_broken, n_broken, seed, shares.sheets)
+    rng = np.random.default_rng([seed, 0])
+    looks = [name for name, share in shares.looks if share > 0]
+    weights = [share / EXPECTED_FEET[name] for name, share in shares.looks if share > 0]
+    single = [(name, share) for name, share in shares.looks if share > 0 and name not in TWO_FOOT_LOOKS]
+    single = single or [("ink_paper", 1.0)]
+    subjects: list[tuple[str, list[tuple[str, bool]]]] = []
+    feet = 0
+    while feet < n_feet:
+        look = _draw(rng, looks, weights)
+        if look in TWO_FOOT_LOOKS and n_feet - feet < 2:
+            look = _draw(rng, *map(list, zip(*single)))
+        images: list[tuple[str, bool]] = []
+        if look in TWO_FOOT_LOOKS:
+            for _ in range(min(int(rng.integers(1, 3)), (n_feet - feet) // 2)):
+                images.append(("both", False))
+                feet += 2
+        else:
+            count = int(rng.integers(1, 5))
+            first = "right" if rng.random() < 0.5 else "left"
+            for j in range(count):
+                if feet >= n_feet:
+                    break
+                if look == "pressure_map" and n_feet - feet >= 2 and rng.random() < PRESSURE_BOTH_FEET_SHARE:
+                    images.append(("both", False))
+                    feet += 2
+                    continue
+                side = first if j % 2 == 0 else mirror_side(first)
+                if rng.random() < 0.2:  # sometimes the same foot twice in a row
+                    side = first
+                images.append((side, False))
+                feet += 1
+        subjects.append((look, images))
+    eligible = [i for i, (look, _) in enumerate(subjects) if look in BROKEN_LOOKS]
+    for _ in range(n_broken):
+        side = "right" if rng.random() < 0.5 else "left"
+        if eligible:
+            subjects[eligible[int(rng.integers(len(eligible)))]][1].append((side, True))
+        else:  # only two-foot looks planned: the broken prints are ink prints of a subject of their own
+            subjects.append(("ink_paper", [(side, True)]))
+            eligible.append(len(subjects) - 1)
+    specs: list[PrintSpec] = []
+    for subject, (look, images) in enumerate(subjects, start=1):
+        sessions = {"right": 0, "left": 0, "both": 0}
+        for side, broken in images:
+            sessions[side] += 1
+            specs.append(PrintSpec(seed, len(specs), subject, side, sessions[side], broken, look, shares.sheets))
+    return specs
+
+
+def _plan_ink_prints(n_total: int, n_broken: int, seed: int, sheets: tuple[tuple[str, float], ...]) -> list[PrintSpec]:
+    """The planner of the ink-only generator: a mix of ink prints alone (any sheet-only mix) gives
+    the same files, byte for byte, as before the other looks existed.
+
+    Subjects with 1-4 prints each (left/right, repeated sessions) until `n_total` prints, of which
+    `n_broken` (drawn first) are broken.
+    """
+    rng = np.random.default_rng([seed, 0])
     broken = set(rng.choice(n_total, size=n_broken, replace=False).tolist()) if n_broken else set()
     specs: list[PrintSpec] = []
     subject = 0
@@ -123,20 +219,20 @@ def plan_prints(n_total: int, n_broken: int, seed: int, mix: dict | None = None)
         sessions = {"right": 0, "left": 0}
         first = "right" if rng.random() < 0.5 else "left"
         for j in range(count):
-            side = first if j % 2 == 0 else ("left" if first == "right" else "right")
+            side = first if j % 2 == 0 else mirror_side(first)
             if rng.random() < 0.2:  # sometimes the same foot twice in a row
                 side = first
             sessions[side] += 1
             index = len(specs)
-            specs.append(PrintSpec(seed, index, subject, side, sessions[side], index in broken, shares))
+            specs.append(PrintSpec(seed, index, subject, side, sessions[side], index in broken, "ink_paper", sheets))
     return specs
 
 
-# ----------------------------------------------------------------------------- one print
+# ----------------------------------------------------------------------------- one print on a sheet
 
 
-def _choose_sheet(spec: PrintSpec, rng: np.random.Generator) -> str:
-    names, shares = zip(*spec.mix)
+def _choose_sheet(sheets: tuple[tuple[str, float], ...], rng: np.random.Generator) -> str:
+    names, shares = zip(*sheets)
     return str(rng.choice(names, p=np.array(shares) / sum(shares)))
 
 
@@ -186,77 +282,152 @@ def _fits_a4(bbox: tuple[float, float, float, float]) -> bool:
 class _Placement:
     sheet: str
     sheet_hw: tuple[int, int]  # at render resolution
-    pose: Pose  # of the right-foot twin (render_print always draws a right foot)
+    pose: Pose  # of the final print (render_foot mirrors a left configuration)
     final_dpi: float
     k: int  # render pixels per final pixel
 
 
-def _place_print(spec: PrintSpec, shapes, length_mm: float, defect: str, rng: np.random.Generator) -> _Placement:
-    """Sheet kind and size, and the pose of the print on it.
+def _place_print(
+    sheets: tuple[tuple[str, float], ...], config: str, shapes, length_mm: float, defect: str, rng: np.random.Generator
+) -> _Placement:
+    """Sheet kind and size, and the pose of the print (in configuration `config`) on it.
 
     Low-res crops are rendered at twice their final dpi and box-downscaled by k = 2 (cheaper than
     300 dpi, and the landmarks are then taken on the downscaled mask, as for any resized scan).
     """
-    sheet = _choose_sheet(spec, rng)
+    sheet = _choose_sheet(sheets, rng)
     final_dpi = STUDY_DPI / int(rng.choice(LOWRES_FACTORS)) if sheet == "lowres" else STUDY_DPI
     k = SUPERSAMPLE if sheet == "lowres" else 1
     render_dpi = final_dpi * k
     angle = float(rng.uniform(-10, 10))
-    bbox = shapes_bbox_px(shapes, Pose(0.0, 0.0, angle, render_dpi, length_mm))
-    if spec.side == "left":
-        # A left print is the mirror of a right twin turned by -angle: lay out the box the final
-        # left print occupies, not the right foot's (the hallux side is the broader one).
-        x0, y0, x1, y1 = shapes_bbox_px(shapes, Pose(0.0, 0.0, -angle, render_dpi, length_mm))
-        bbox = (-x1, y0, -x0, y1)
+    # The box the final print occupies (a left configuration is the mirror of a right twin turned
+    # by -angle: its hallux side, the broader one, is on the other side).
+    bbox = final_bbox(shapes, config, angle, render_dpi, length_mm)
     if sheet == "a4" and not _fits_a4(bbox):
         sheet = "crop"  # a long foot turned on A4 would not fit: that clinic scans a crop
     sheet_hw, (dx, dy) = _layout(bbox, sheet, defect, k, render_dpi, rng)
-    pose = Pose(dx, dy, angle, render_dpi, length_mm)
-    if spec.side == "left":  # the right-foot twin of the final left print, mirrored later
-        pose = pose.mirrored(sheet_hw[1])
-    return _Placement(sheet, sheet_hw, pose, final_dpi, k)
+    return _Placement(sheet, sheet_hw, Pose(dx, dy, angle, render_dpi, length_mm), final_dpi, k)
 
 
-def render_sample(spec: PrintSpec) -> Sample:
-    """Make one scanned print and its landmarks from `spec` (pure: same spec, same output)."""
-    anatomy = sample_anatomy(np.random.default_rng([spec.seed, 1, spec.subject_index]))
+def render_sample(spec: PrintSpec, debug: bool = False) -> Sample:
+    """Make one image and its landmarks from `spec` (pure: same spec, same output).
+
+    `debug` adds arrays for tests to the sample (masks, page-frame points, colour-map values).
+    """
+    if spec.look == "inkmat_form":
+        from foot_landmarks.synthetic.forms import render_form
+
+        return render_form(spec, debug)
+    if spec.look == "pressure_map":
+        from foot_landmarks.synthetic.pressure import render_pressure_map
+
+        return render_pressure_map(spec, debug)
+    if spec.look not in ("ink_paper", "bare_sole"):
+        raise ValueError(f"unknown look {spec.look!r}; use {list(LOOKS)}")
+    return _render_sheet_print(spec, debug)
+
+
+def _render_sheet_print(spec: PrintSpec, debug: bool) -> Sample:
+    """One foot on a sheet: an ink print on paper, or a bare sole on a glass plate seen from below."""
+    anatomy = subject_anatomy(spec)
     rng = np.random.default_rng([spec.seed, 2, spec.index])
     anatomy = session_variant(anatomy, rng)
     shapes = foot_shapes(anatomy)
     defect = str(rng.choice(DEFECTS)) if spec.broken else ""
-    place = _place_print(spec, shapes, anatomy.length_mm, defect, rng)
+    below = spec.look == "bare_sole"
+    # Seen from below, a foot shows the mirror of its print: a right foot in left-foot configuration.
+    config = mirror_side(spec.side) if below else spec.side
+    place = _place_print(BARE_SOLE_SHEETS if below else spec.sheets, config, shapes, anatomy.length_mm, defect, rng)
     k = place.k
-    style = sample_ink_style(rng, anatomy.ridge_period_mm)
-    render = render_print(shapes, place.pose, place.sheet_hw, rng, style, align=k)
-    # Ground truth on the final-resolution mask, in right-foot configuration, mirrored if left.
-    points, visible = landmarks_from_render(downscale_render(render, k))
-    if spec.side == "left":
-        render = mirror_render(render)
-        points[:, 0] = place.sheet_hw[1] // k - 1 - points[:, 0]
-    image = _sheet_with_print(render, place.final_dpi * k, rng)
-    marks = _add_marks(image, render, spec.subject, place.final_dpi * k, rng)
+    if below:
+        style = sample_skin_style(rng, anatomy.ridge_period_mm)
+    else:
+        style = sample_ink_style(rng, anatomy.ridge_period_mm)
+    foot = render_foot(shapes, place.pose, config, place.sheet_hw, rng, style, k)
+    render, points, visible = foot.render, foot.points, foot.visible
+    dpi = place.final_dpi * k
+    if below:
+        image = _plate_with_sole(render, dpi, rng)
+        marks = _add_dust(image, render, dpi, rng)
+    else:
+        image = _sheet_with_print(render, dpi, rng)
+        marks = _add_marks(image, render, spec.subject, dpi, rng)
     if defect == "blot_over_print":
-        _blot_over_print(image, points * k + (k - 1) / 2, place.final_dpi * k, rng)
+        _blot_over_print(image, points * k + (k - 1) / 2, dpi, rng)
         marks.append("blot")
     if k > 1:
         image = block_mean(image, k)
     window = (render.x0, render.y0, render.x0 + render.ink.shape[1], render.y0 + render.ink.shape[0])
-    jpeg = _scan(image, tuple(v // k for v in window), place.final_dpi, rng)
-    attributes = {
-        "side": spec.side,
-        "subject": spec.subject,
-        "dpi": f"{place.final_dpi:g}",
-        "source": "synthetic",
-        "usable": "false" if spec.broken else "true",
-        "defect": defect,
-        "arch": anatomy.arch,
-        "sheet": place.sheet,
-        "look": style.look,
-        "artefacts": ";".join(dict.fromkeys(marks)),
-        "session": str(spec.session),
-        "foot_length_mm": f"{anatomy.length_mm:.1f}",
-    }
-    return Sample(spec.filename, jpeg, attributes, points, visible)
+    box = tuple(v // k for v in window)
+    blur = (0.6, 1.8) if below else (0.3, 1.0)
+    jpeg = _scan(image, box, place.final_dpi, rng, blur, tone=below)
+    attrs = attributes(
+        spec,
+        anatomy,
+        dpi=f"{place.final_dpi:g}",
+        defect=defect,
+        view="below" if below else "print",
+        capture="scan",
+        sheet=place.sheet,
+        ink="" if below else style.ink,
+        artefacts=";".join(dict.fromkeys(marks)),
+    )
+    sample = Sample(spec.filename, jpeg, attrs, [FootTruth("", points, visible)])
+    if debug:
+        h, w = place.sheet_hw
+        sample.debug = {"mask": full_mask([foot], (h // k, w // k), k), "config": config}
+    return sample
+
+
+def _plate_with_sole(render, dpi: float, rng: np.random.Generator) -> np.ndarray:
+    """A dark glass plate with the bright sole on it (float brightness, render resolution).
+
+    Where the skin touches, its brightness follows the render's density (load, ridges, mottle),
+    often over-exposed; around the contact the skin close to the glass glows faintly (soft edges).
+    """
+    from scipy.ndimage import gaussian_filter
+
+    image = art.dark_plate(render.sheet_hw, rng, dpi)
+    gain, gamma = np.float32(rng.uniform(1.1, 2.2)), np.float32(rng.uniform(0.6, 1.1))
+    skin = np.float32(rng.uniform(0.82, 1.0))
+    h, w = render.ink.shape
+    window = image[render.y0 : render.y0 + h, render.x0 : render.x0 + w]
+    flat = np.flatnonzero(render.ink)  # the skin's brightness, computed on the contact pixels only
+    lum = np.zeros((h, w), np.float32)
+    lum.ravel()[flat] = skin * np.clip(gain * np.power(render.density.ravel()[flat], gamma), 0.0, 1.0)
+    c = 4  # the glow is smooth: made on a 4x coarser grid
+    hc, wc = -(-h // c), -(-w // c)
+    padded = np.zeros((hc * c, wc * c), np.float32)
+    padded[:h, :w] = render.ink
+    coarse = padded.reshape(hc, c, wc, c).mean(axis=(1, 3))
+    sigma = rng.uniform(0.6, 1.5) * dpi / 25.4 / c
+    glow = gaussian_filter(coarse, sigma) * np.float32(rng.uniform(0.08, 0.3))
+    glow = np.repeat(np.repeat(glow, c, axis=0), c, axis=1)[:h, :w]
+    np.maximum(window, np.maximum(lum, glow), out=window)
+    return image
+
+
+def _add_dust(image: np.ndarray, render, dpi: float, rng: np.random.Generator) -> list[str]:
+    """Dust and scratches on the glass: bright specks and hairlines, clear of the sole (2 mm)."""
+    h, w = image.shape
+    px_mm = dpi / 25.4
+    keep = art.KeepOut.around(render.ink, render.x0, render.y0, (h, w), margin_px=2 * px_mm)
+    marks: list[str] = []
+    if rng.random() < 0.7:
+        for _ in range(int(rng.integers(5, 60))):
+            cov = art.blot(px_mm * rng.uniform(0.08, 0.4), rng, droplets=False)
+            spot = art.place(cov.shape, (h, w), keep, rng)
+            if spot is not None:
+                art.lighten(image, cov, spot[0], spot[1], float(rng.uniform(0.3, 0.9)))
+                marks.append("dust")
+    if rng.random() < 0.25:
+        for _ in range(int(rng.integers(1, 4))):
+            cov = art.stray_mark(px_mm, rng) * np.float32(rng.uniform(0.2, 0.5))
+            spot = art.place(cov.shape, (h, w), keep, rng)
+            if spot is not None:
+                art.lighten(image, cov, spot[0], spot[1], float(rng.uniform(0.3, 0.7)))
+                marks.append("scratch")
+    return marks
 
 
 def _sheet_with_print(render, dpi: float, rng: np.random.Generator) -> np.ndarray:
@@ -311,11 +482,20 @@ def _blot_over_print(image: np.ndarray, points: np.ndarray, dpi: float, rng: np.
     art.paint(image, cov, x0, y0, float(rng.uniform(0.04, 0.15)))
 
 
-def _scan(image: np.ndarray, print_box: tuple[int, int, int, int], dpi: float, rng: np.random.Generator) -> bytes:
+def _scan(
+    image: np.ndarray,
+    print_box: tuple[int, int, int, int],
+    dpi: float,
+    rng: np.random.Generator,
+    blur: tuple[float, float] = (0.3, 1.0),
+    tone: bool = False,
+) -> bytes:
     """What the scanner saves: 8-bit gray, optics blur over the print, sensor noise, JPEG."""
     pixels = art.quantise(image)
     x0, y0, x1, y1 = print_box
-    art.blur_region(pixels, (x0 - 3, y0 - 3, x1 + 3, y1 + 3), float(rng.uniform(0.3, 1.0)))
+    art.blur_region(pixels, (x0 - 3, y0 - 3, x1 + 3, y1 + 3), float(rng.uniform(*blur)))
+    if tone:  # the scanner's contrast / gamma (ink prints keep their paper and ink tones, as before)
+        pixels = art.tone_curve(pixels, float(rng.uniform(0.85, 1.2)))
     pixels = art.scanner_noise(pixels, rng, float(rng.uniform(1.0, 3.5)))
     return art.jpeg_bytes(pixels, int(rng.integers(75, 96)), dpi)
 
@@ -338,19 +518,21 @@ def _tables(samples: list[Sample]) -> tuple[pd.DataFrame, pd.DataFrame]:
         image_rows.append(
             {
                 "image": s.filename,
-                "file_size": len(s.jpeg),
+                "file_size": len(s.data),
                 "side": a["side"],
                 "subject": a["subject"],
-                "dpi": float(a["dpi"]),
+                "dpi": float(a["dpi"]) if a["dpi"] else float("nan"),  # a phone photo has none
                 "source": a["source"],
                 "usable": a["usable"] == "true",
                 "attributes": dict(a),
             }
         )
-        for landmark, (x, y), v in zip(LANDMARK_IDS, s.points, s.visible):
-            point_rows.append(
-                {"image": s.filename, "landmark": landmark, "x": float(x), "y": float(y), "visible": int(v), "foot": ""}
-            )
+        for foot in s.feet:
+            for landmark, (x, y), v in zip(LANDMARK_IDS, foot.points, foot.visible):
+                point_rows.append(
+                    {"image": s.filename, "landmark": landmark, "x": float(x), "y": float(y), "visible": int(v),
+                     "foot": foot.foot}
+                )
     images = pd.DataFrame(image_rows, columns=list(IMAGE_COLUMNS))
     points = pd.DataFrame(point_rows, columns=list(POINT_COLUMNS))
     return images, points.astype({"landmark": int, "x": float, "y": float, "visible": int})
@@ -365,7 +547,8 @@ def generate_dataset(
     mix: dict | None = None,
     progress: bool = True,
 ) -> SyntheticDataset:
-    """`n` usable prints plus `n_broken` broken ones (default ``round(0.033 * n)``).
+    """`n` usable FEET (a two-foot image counts 2) plus `n_broken` broken one-foot prints
+    (default ``round(0.033 * n)``), captured as the look mix says (see :func:`normalise_mix`).
 
     Output depends only on (n, seed, n_broken, mix), never on `processes`.
     """
@@ -374,16 +557,16 @@ def generate_dataset(
     n_broken = round(BROKEN_SHARE * n) if n_broken is None else int(n_broken)
     if n_broken < 0:
         raise ValueError(f"n_broken must be >= 0, got {n_broken}")
-    specs = plan_prints(int(n) + n_broken, n_broken, int(seed), mix)
+    specs = plan_prints(int(n), n_broken, int(seed), mix)
     samples = _run(specs, max(1, int(processes)), progress)
     images, points = _tables(samples)
-    return SyntheticDataset(images, points, {s.filename: s.jpeg for s in samples})
+    return SyntheticDataset(images, points, {s.filename: s.data for s in samples})
 
 
 def _run(specs: list[PrintSpec], processes: int, progress: bool) -> list[Sample]:
     from tqdm.auto import tqdm
 
-    bar = dict(total=len(specs), desc="synthetic prints", unit="img", disable=not progress)
+    bar = dict(total=len(specs), desc="synthetic images", unit="img", disable=not progress)
     if processes == 1 or len(specs) < 2:
         return [render_sample(s) for s in tqdm(specs, **bar)]
     with multiprocessing.get_context().Pool(min(processes, len(specs)), initializer=_keep_freed_memory) as pool:
@@ -415,7 +598,7 @@ def dataset_present(out_dir: str | Path) -> bool:
 
 
 def write_dataset(ds: SyntheticDataset, out_dir: str | Path, force: bool = False, via_json: bool = False) -> Path:
-    """Write ``out_dir/images/*.jpg`` and ``out_dir/via_annotations.csv`` (and ``via_project.json``).
+    """Write ``out_dir/images/*.{jpg,png}`` and ``out_dir/via_annotations.csv`` (and ``via_project.json``).
 
     An existing data set is replaced only with ``force=True`` (then its images folder is emptied
     first, so no stale files remain); otherwise FileExistsError.

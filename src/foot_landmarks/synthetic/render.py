@@ -225,9 +225,21 @@ class InkStyle:
     ridge_phase: float = 0.0
     grid_pitch_mm: float = 0.0  # > 0: an ink-mat print, ink laid as a square grid of lines
     grid_angle_deg: float = 0.0
+    # An ink-mat FORM (Podoprint / pedigraph): "grid" or "dots", whose lines / dots grow with the
+    # load; replaces ridges and the plain grid above. "" for every other look.
+    mat: str = ""
+    mat_pitch_mm: float = 1.6
+    mat_cross_from: float = 0.25  # tone below which only the mat's horizontal lines print
+    mat_fill: float = 0.2  # how much ink the mat leaves between its lines under full load
+    mat_halo_mm: float = 0.0  # > 0: faint horizontal lines this far outside the contact (no load)
+    mat_halo_ink: float = 0.0
+    floor: float = 0.2  # least ink of a contact pixel (MIN_INK); the mat leaves paper between lines
 
     @property
-    def look(self) -> str:
+    def ink(self) -> str:
+        """The ink texture: "solid" or "grid" (ink on paper), "grid" or "dots" (ink-mat form)."""
+        if self.mat:
+            return self.mat
         return "grid" if self.grid_pitch_mm > 0 else "solid"
 
 
@@ -246,6 +258,52 @@ def sample_ink_style(rng: np.random.Generator, ridge_period_mm: float, grid_shar
         ridge_phase=float(rng.uniform(0, 2 * np.pi)),
         grid_pitch_mm=float(rng.uniform(1.6, 3.2)) if grid else 0.0,
         grid_angle_deg=float(rng.normal(0.0, 1.0)),
+    )
+
+
+def sample_skin_style(rng: np.random.Generator, ridge_period_mm: float) -> InkStyle:
+    """A bare sole on glass: the "ink" is the skin's brightness where it touches (ridges show well)."""
+    return InkStyle(
+        load=float(rng.uniform(0.8, 1.3)),
+        edge_noise_mm=float(rng.uniform(0.15, 0.5)),
+        ridge_depth=float(rng.uniform(0.3, 0.7)),
+        mottle=float(rng.uniform(0.1, 0.3)),
+        pores=float(rng.uniform(0.0, 0.02)),
+        grain=float(rng.uniform(0.05, 0.15)),
+        ridge_period_mm=ridge_period_mm,
+        ridge_bend=float(rng.uniform(0.8, 2.5)),
+        ridge_phase=float(rng.uniform(0, 2 * np.pi)),
+    )
+
+
+def sample_mat_style(rng: np.random.Generator) -> InkStyle:
+    """An ink-mat session (Podoprint / pedigraph): grid or dot mat, its pitch, how inked it is."""
+    return InkStyle(
+        load=float(rng.uniform(1.25, 1.6) if rng.random() < 0.12 else rng.uniform(0.7, 1.2)),
+        edge_noise_mm=float(rng.uniform(0.3, 0.9)),
+        ridge_depth=0.0,
+        mottle=float(rng.uniform(0.1, 0.35)),
+        grain=float(rng.uniform(0.05, 0.2)),
+        grid_angle_deg=float(rng.normal(0.0, 0.8)),
+        mat="dots" if rng.random() < 0.3 else "grid",
+        mat_pitch_mm=float(rng.uniform(1.3, 2.4)),
+        mat_cross_from=float(rng.uniform(0.1, 0.45)),
+        mat_fill=float(rng.uniform(0.05, 0.4)),
+        mat_halo_mm=float(rng.uniform(1.0, 3.0)) if rng.random() < 0.35 else 0.0,
+        mat_halo_ink=float(rng.uniform(0.1, 0.3)),
+        floor=0.02,
+    )
+
+
+def pressure_style(rng: np.random.Generator) -> InkStyle:
+    """The load under the sole as a pressure plate reads it: smooth, no skin texture, rarely clipped."""
+    return InkStyle(
+        load=float(rng.uniform(0.55, 0.75)),
+        edge_noise_mm=float(rng.uniform(0.2, 0.6)),
+        ridge_depth=0.0,
+        mottle=float(rng.uniform(0.05, 0.2)),
+        pores=0.0,
+        grain=0.0,
     )
 
 
@@ -331,13 +389,28 @@ def _ink_density(
     partial = [k for k, c in enumerate(shapes.toe_contact, 1) if c == "partial"]
     toe_fade = np.where(labels_c <= 5, np.float32(0.85), np.float32(1.0))
     tone = tone * np.where(np.isin(labels_c, partial), np.float32(0.55), toe_fade)
-    # Ridges break up where the skin did not take ink evenly: a noisy threshold of the ridge wave.
-    breaks = smooth_noise(labels_c.shape, 1.2 * pose.px_per_mm / coarse.step, rng)
-
     flat = np.flatnonzero(ink)  # flat indices: cheaper gathers and scatters than (row, col) pairs
     rows, cols = np.divmod(flat.astype(np.int32), np.int32(w))
     cell_index = (rows // np.int32(coarse.step)) * np.int32(coarse.w) + cols // np.int32(coarse.step)
     tone_px = tone.ravel()[cell_index]
+    if style.ridge_depth <= 0 and not style.mat and style.grid_pitch_mm <= 0:
+        # No skin texture (a pressure plate's reading): the load, lighter at the rim.
+        edge_fade = np.clip(contact.ravel()[flat] / np.float32(0.8), 0.6, 1.0)
+        density.ravel()[flat] = np.clip(tone_px * edge_fade, style.floor, 1.0)
+        return density
+    if style.mat:  # an ink-mat form: the mat's pattern, no skin ridges
+        x = (cols + coarse.x0).astype(np.float32)
+        y = (rows + coarse.y0).astype(np.float32)
+        edge_fade = np.clip(contact.ravel()[flat] / np.float32(0.8), 0.6, 1.0)
+        u = rng.random(len(flat), dtype=np.float32)
+        grain = 1.0 + style.grain * 3.46 * (u - 0.5)
+        value = _mat_pattern(x, y, pose.px_per_mm, style, tone_px * edge_fade) * grain
+        density.ravel()[flat] = np.clip(value, style.floor, 1.0)
+        if style.mat_halo_mm > 0:
+            _mat_halo(density, contact, coarse.x0, coarse.y0, pose.px_per_mm, style)
+        return density
+    # Ridges break up where the skin did not take ink evenly: a noisy threshold of the ridge wave.
+    breaks = smooth_noise(labels_c.shape, 1.2 * pose.px_per_mm / coarse.step, rng)
     breaks_px = breaks.ravel()[cell_index]
     # Ridges run across the sole and bend around the pads, like papillary lines: the phase is
     # computed exactly at each pixel (it changes by a whole period every ~6 px at 300 dpi).
@@ -358,8 +431,56 @@ def _ink_density(
     value[u < style.pores] *= np.float32(0.3)
     if style.grid_pitch_mm > 0:
         value *= _grid_lines(x, y, pose.px_per_mm, style)
-    density.ravel()[flat] = np.clip(value, MIN_INK, 1.0)  # every contact pixel keeps a visible trace
+    density.ravel()[flat] = np.clip(value, style.floor, 1.0)  # every contact pixel keeps a visible trace
     return density
+
+
+def _mat_distances(x: np.ndarray, y: np.ndarray, px_mm: float, style: InkStyle) -> tuple[np.ndarray, ...]:
+    """Distances (px) of image points to the mat's nearest vertical and horizontal line, and the pitch."""
+    t = np.deg2rad(style.grid_angle_deg)  # the mat lies square to the page, give or take a degree
+    pitch = np.float32(style.mat_pitch_mm * px_mm)
+    u = (x * np.float32(np.cos(t)) + y * np.float32(np.sin(t))) / pitch
+    v = (-x * np.float32(np.sin(t)) + y * np.float32(np.cos(t))) / pitch
+    return np.abs(u - np.round(u)) * pitch, np.abs(v - np.round(v)) * pitch, pitch
+
+
+def _mat_pattern(x: np.ndarray, y: np.ndarray, px_mm: float, style: InkStyle, load: np.ndarray) -> np.ndarray:
+    """Ink an ink-mat leaves at image pixels (x, y) under `load` (about 0.3-1.5).
+
+    "grid": lines that thicken with the load; under light load only the horizontal lines print
+    (the mat's film is ribbed one way), under heavy load ink also fills the cells. "dots": a
+    lattice of dots whose radius grows with the load (a halftone of the pressure).
+    """
+    du, dv, pitch = _mat_distances(x, y, px_mm, style)
+    t = np.clip(load, 0.0, 1.5).astype(np.float32)
+    fill = np.float32(style.mat_fill) * t * t
+    if style.mat == "dots":
+        r = pitch * (np.float32(0.14) + np.float32(0.22) * np.sqrt(t))
+        dist = np.sqrt(du * du + dv * dv)
+        dots = np.clip(r - dist + np.float32(0.5), 0.0, 1.0) * (np.float32(0.55) + np.float32(0.35) * t)
+        return np.maximum(dots, fill)
+    half = np.maximum(np.float32(0.6), pitch * (np.float32(0.05) + np.float32(0.1) * t))
+    strength = np.float32(0.5) + np.float32(0.4) * t
+    horizontal = np.clip(half - dv + np.float32(0.5), 0.0, 1.0) * strength
+    cross = np.clip((t - np.float32(style.mat_cross_from)) / np.float32(0.2), 0.0, 1.0)
+    vertical = np.clip(half - du + np.float32(0.5), 0.0, 1.0) * strength * cross
+    return np.maximum(np.maximum(horizontal, vertical), fill)
+
+
+def _mat_halo(density: np.ndarray, contact: np.ndarray, x0: int, y0: int, px_mm: float, style: InkStyle) -> None:
+    """Faint horizontal mat lines just outside the contact (skin touching the mat without load).
+
+    They are not print (LANDMARKS.md): the mask and the landmarks ignore them, as annotators must.
+    """
+    halo = (contact <= 0) & (contact > -np.float32(style.mat_halo_mm))
+    flat = np.flatnonzero(halo)
+    if flat.size == 0:
+        return
+    rows, cols = np.divmod(flat.astype(np.int32), np.int32(density.shape[1]))
+    _, dv, pitch = _mat_distances((cols + x0).astype(np.float32), (rows + y0).astype(np.float32), px_mm, style)
+    fade = 1.0 + contact.ravel()[flat] / np.float32(style.mat_halo_mm)
+    line = np.clip(np.float32(0.6) - dv + np.float32(0.5), 0.0, 1.0)
+    density.ravel()[flat] = np.float32(style.mat_halo_ink) * fade * line
 
 
 def _grid_lines(x: np.ndarray, y: np.ndarray, px_mm: float, style: InkStyle) -> np.ndarray:

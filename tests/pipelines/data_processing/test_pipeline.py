@@ -120,3 +120,39 @@ def test_pipeline_wiring() -> None:
     assert isinstance(pipeline, Pipeline)
     assert {"samples", "crops", "rejections"} <= pipeline.all_outputs()
     assert {"raw_images", "raw_annotations"} <= pipeline.inputs()
+
+
+@pytest.mark.parametrize("look", ["inkmat_form", "bare_sole", "pressure_map"])
+def test_every_look_becomes_upright_right_foot_crops(tmp_path: Path, look: str) -> None:
+    """Generated scans of each look through the nodes: a form with both feet gives one sample per
+    foot (16-point VIA file, `foot` attribute), a bare sole seen from below is oriented by its
+    annotated side and view, a colour map is read as intensity; every crop is print-bright on
+    black in right-foot orientation and its matrix maps the points back to the original px."""
+    from foot_landmarks.synthetic.generate import generate_dataset, write_dataset
+
+    root = tmp_path / "01_raw"
+    ds = generate_dataset(6, seed=3, n_broken=0, processes=1, mix={look: 1.0}, progress=False)
+    write_dataset(ds, root / "gen")
+    raw_images = PartitionedDataset(path=str(root), dataset="foot_landmarks.io.datasets.ScanImageDataset").load()
+    raw_annotations = PartitionedDataset(path=str(root), dataset="foot_landmarks.io.datasets.ViaAnnotationsDataset").load()
+    annotations, points, annotation_rejections = collect_annotations(raw_annotations, OPTIONS["annotation_files"])
+    candidates, validation_rejections = validate_samples(
+        annotations, points, annotation_rejections, raw_images, OPTIONS, strict=False, workers=1
+    )
+    processed, crops, cleaning_rejections = clean_prints(
+        candidates, raw_images, {**OPTIONS, "page_size": "a4"}, crop_height=200, workers=1
+    )
+    rejections = report_rejections(validation_rejections, cleaning_rejections)
+    assert rejections.empty, rejections.to_string()
+    two_feet = points.groupby("image")["foot"].apply(lambda f: set(f) == {"left", "right"})
+    assert len(processed) == len(annotations) + int(two_feet.sum()) == 6
+    for sample in processed.itertuples():
+        crop = np.asarray(crops[sample.sample_id])
+        pts = np.asarray(sample.points)
+        assert crop[0, 0] < 60 and crop.max() > 90, f"{sample.sample_id}: not print-bright on black"
+        assert pts[0, 0] < pts[4, 0] and pts[5, 0] < pts[6, 0], f"{sample.sample_id}: not in right-foot orientation"
+        back = geo.apply_to_points(geo.invert(np.asarray(sample.to_crop)), pts)
+        assert np.abs(back - np.asarray(sample.points_orig)).max() < 0.01
+        if sample.foot:
+            assert sample.sample_id.endswith("__" + sample.foot) and sample.side == sample.foot
+        assert sample.scale_source.startswith(("dpi", "page calibration")), sample.scale_source

@@ -21,7 +21,7 @@ from foot_landmarks import geometry as geo
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.io.via import ViaAnnotations
 from foot_landmarks.landmarks import LANDMARK_IDS, SIDES
-from foot_landmarks.preprocessing import crop_print
+from foot_landmarks.pages import VIEWS, CropSettings, configuration, crop_annotated_feet, page_scale, read_page
 from foot_landmarks.segmentation import SegmentationParams, segment_print
 from foot_landmarks.side_detection import detect_side
 from foot_landmarks.splitting import assign_splits
@@ -141,19 +141,28 @@ def collect_annotations(
 # --- 2. validate ----------------------------------------------------------------------------
 
 
-def _probe_scan(scan: ScanImage, detect: bool, analysis_long_side: int, seg: SegmentationParams, min_score: float) -> dict:
-    """Decode a scan at low resolution (a truncated file fails here) and, if asked, detect its side."""
+def _probe_scan(scan: ScanImage, detect: bool, view: str, analysis_long_side: int, seg: SegmentationParams, min_score: float) -> dict:
+    """Decode a scan at low resolution (a truncated file fails here) and, if asked, detect its side:
+    the configuration read from the normalised print's anatomy, mirrored for a view from below."""
     out = {"error": None, "width": -1, "height": -1, "side_detected": None, "side_score": np.nan}
     try:
         width, height = scan.size()
-        gray, _ = scan.read(reduction_for(max(width, height), analysis_long_side))
+        page = read_page(scan, reduction_for(max(width, height), analysis_long_side))
     except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
         return {**out, "error": f"unreadable image file ({type(exc).__name__}: {exc})"}
     out.update(width=width, height=height)
     if detect:
-        estimate = detect_side(segment_print(gray, seg).mask, min_score)
-        out.update(side_detected=estimate.side, side_score=estimate.score)
+        estimate = detect_side(segment_print(page.gray, seg).mask, min_score)
+        out.update(side_detected=configuration(estimate.side, view), side_score=estimate.score)
     return out
+
+
+def _view(attributes: Mapping[str, Any], dataset: str, views: Mapping[str, str]) -> str:
+    """How a file was taken: its `view` attribute, else its data set's (parameters), else print."""
+    view = str((attributes or {}).get("view", "") or views.get(dataset, "print")).strip().lower()
+    if view not in VIEWS:
+        raise ValueError(f"{dataset}: view must be one of {VIEWS}, got {view!r}")
+    return view
 
 
 def validate_samples(
@@ -192,12 +201,19 @@ def validate_samples(
     todo = annotations.merge(files, on=["dataset", "image"])
     failed = {(d, f) for d, f, _ in rows} | set(zip(annotation_rejections["dataset"], annotation_rejections["file"]))
     todo = _drop_files(todo, failed).reset_index(drop=True)
+    views = options.get("views") or {}
+    todo["view"] = [_view(a, d, views) for a, d in zip(todo["attributes"], todo["dataset"])]
+    # Sheets with both feet: each foot's side is its points' `foot` attribute, nothing to detect.
+    labelled = landmark_points[landmark_points["foot"].fillna("").astype(str) != ""]
+    sheets = labelled[["dataset", "image"]].drop_duplicates()
+    on_sheet = set(zip(sheets["dataset"], sheets["image"]))
     seg = _segmentation_params(options.get("segmentation"))
     probes = _parallel_map(
         _probe_scan,
         [
-            (raw_images[p](), side not in SIDES, options["analysis_long_side"], seg, options["side_min_score"])
-            for p, side in zip(todo["partition"], todo["side"])
+            (raw_images[p](), side not in SIDES and (d, i) not in on_sheet, view, options["analysis_long_side"], seg,
+             options["side_min_score"])
+            for p, side, view, d, i in zip(todo["partition"], todo["side"], todo["view"], todo["dataset"], todo["image"])
         ],
         workers,
         "validate",
@@ -210,7 +226,7 @@ def validate_samples(
     rows += [
         (r.dataset, r.image, problem)
         for r in readable.itertuples()
-        if (problem := check_side(r.side, r.side_detected))
+        if (r.dataset, r.image) not in on_sheet and (problem := check_side(r.side, r.side_detected))
     ]
     rejections = report_rejections(annotation_rejections, rejection_table(rows, "validation"))
     raise_if_rejected(rejections, strict)
@@ -218,25 +234,32 @@ def validate_samples(
     candidates = _drop_files(readable, set(zip(rejections["dataset"], rejections["file"]))).copy()
     candidates["side_source"] = np.where(candidates["side"].isin(SIDES), "annotation", "detected")
     candidates["side"] = np.where(candidates["side"].isin(SIDES), candidates["side"], candidates["side_detected"])
+    # One candidate per foot: a sheet with both feet gives two, each with its own side.
     candidates = candidates.merge(_points_wide(landmark_points), on=["dataset", "image"], how="left")
+    per_foot = candidates["foot"] != ""
+    candidates.loc[per_foot, "side"] = candidates.loc[per_foot, "foot"]
+    candidates.loc[per_foot, "side_source"] = "annotation (foot)"
     log.info("validation: %d candidates, %d rejections", len(candidates), len(rejections))
     return candidates.drop(columns=["error"]).reset_index(drop=True), rejections
 
 
 def _points_wide(points: pd.DataFrame) -> pd.DataFrame:
-    """One row per image: points_orig (8x2 list, ordered 1..8) and visible (8 list)."""
+    """One row per foot of an image (`foot` "" on one-foot files): points_orig (8x2 list, ordered
+    1..8) and visible (8 list)."""
     records = []
-    for (dataset, image), group in points.groupby(["dataset", "image"], sort=False):
+    points = points.assign(foot=points["foot"].fillna("").astype(str).str.strip().str.lower())
+    for (dataset, image, foot), group in points.groupby(["dataset", "image", "foot"], sort=False):
         group = group.drop_duplicates("landmark").set_index("landmark").reindex(list(LANDMARK_IDS))
         records.append(
             {
                 "dataset": dataset,
                 "image": image,
+                "foot": foot,
                 "points_orig": group[["x", "y"]].to_numpy(float).tolist(),
                 "visible": group["visible"].fillna(0).astype(int).tolist(),
             }
         )
-    return pd.DataFrame(records, columns=["dataset", "image", "points_orig", "visible"])
+    return pd.DataFrame(records, columns=["dataset", "image", "foot", "points_orig", "visible"])
 
 
 # --- 3. clean, crop, orient, invert, scale ---------------------------------------------------
@@ -244,33 +267,39 @@ def _points_wide(points: pd.DataFrame) -> pd.DataFrame:
 
 def _clean_and_crop(
     scan: ScanImage,
-    points_orig: list,
-    side: str,
-    crop_height: int,
-    margin: float,
-    analysis_long_side: int,
-    seg_params: SegmentationParams,
+    feet: dict[str, tuple[list, str]],
+    view: str,
+    dpi: float,
+    page_size: str,
+    settings: CropSettings,
 ) -> dict:
-    """One scan -> its processed crop and the matrix from original pixels to the crop.
+    """One scan -> the processed crop of each annotated foot, the matrices from original pixels to
+    each crop, and the page's px -> mm matrix.
 
-    Decodes only as finely as the crop needs (JPEG scaled decoding); the cleaning itself is
-    foot_landmarks.preprocessing.crop_print, the same function inference uses on new scans.
+    Decodes only as finely as the crops need (JPEG scaled decoding); reading, normalising the look,
+    finding the feet and cropping are foot_landmarks.pages, the same functions inference uses.
+    Scale: the dpi when the file has one, else page calibration (a photographed form: its
+    corners and `page_size` give a homography to mm), else none (errors in px only).
     """
     try:
         width, height = scan.size()
-        extent = np.ptp(np.asarray(points_orig, float), axis=0).max()  # ~ the foot length in pixels
-        gray, to_work = scan.read(reduction_for(int(extent * (1 + 2 * margin)), crop_height))
+        extent = max(np.ptp(np.asarray(points, float), axis=0).max() for points, _ in feet.values())
+        page = read_page(scan, reduction_for(int(extent * (1 + 2 * settings.margin)), settings.crop_height))
     except Exception as exc:
         return {"problem": f"unreadable image file ({type(exc).__name__}: {exc})"}
-    processed = crop_print(gray, to_work, side, crop_height, margin, analysis_long_side, seg_params)
-    if processed.problem:
-        return {"problem": processed.problem}
+    to_mm, scale_source = page_scale(page, dpi, page_size)
+    processed = crop_annotated_feet(page, settings, {k: (np.asarray(p, float), s) for k, (p, s) in feet.items()}, view)
     return {
         "problem": None,
-        "crop": processed.crop,
-        "to_crop": processed.to_crop,
+        "feet": {
+            foot: {"problem": p.problem} if p.problem else {"problem": None, "crop": p.crop, "to_crop": p.to_crop}
+            for foot, p in processed.items()
+        },
         "orig_width": width,
         "orig_height": height,
+        "page_kind": page.kind,
+        "to_mm": to_mm,
+        "scale_source": scale_source,
     }
 
 
@@ -281,48 +310,69 @@ def clean_prints(
     crop_height: int,
     workers: int,
 ) -> tuple[pd.DataFrame, dict[str, Image.Image], pd.DataFrame]:
-    """Clean, crop, orient, invert and scale every candidate; returns (processed, crops, cleaning_rejections).
+    """Clean, crop, orient, invert and scale every candidate foot; returns (processed, crops,
+    cleaning_rejections).
 
     Prints flagged ``usable: false`` are rejected without decoding; the others are rejected when
-    the print is cut by the page edge, covered by a blot, or of an implausible shape.
+    the print is cut by the page edge, covered by a blot, or of an implausible shape. A sheet's
+    feet are processed from one decoding of the page, each rejected on its own.
     """
     flagged = candidates[~candidates["usable"].astype(bool)]
     rows = [
         (r.dataset, r.image, f"flagged usable=false in the annotation (defect: {r.attributes.get('defect', 'unspecified')})")
-        for r in flagged.itertuples()
+        for r in flagged.drop_duplicates(["dataset", "image"]).itertuples()
     ]
     todo = candidates[candidates["usable"].astype(bool)].reset_index(drop=True)
-    seg = _segmentation_params(options.get("segmentation"))
+    settings = CropSettings(
+        crop_height, options["crop_margin"], options["analysis_long_side"], _segmentation_params(options.get("segmentation"))
+    )
+    page_size = str(options.get("page_size", "a4"))
+    files = list(todo.groupby(["dataset", "image"], sort=True))
     results = _parallel_map(
         _clean_and_crop,
         [
-            (raw_images[p](), pts, side, crop_height, options["crop_margin"], options["analysis_long_side"], seg)
-            for p, pts, side in zip(todo["partition"], todo["points_orig"], todo["side"])
+            (
+                raw_images[group["partition"].iloc[0]](),
+                {r.foot: (r.points_orig, r.side) for r in group.itertuples()},
+                group["view"].iloc[0],
+                float(group["dpi"].iloc[0]),
+                page_size,
+                settings,
+            )
+            for _, group in files
         ],
         workers,
         "clean",
     )
     processed, crops = [], {}
-    for row, result in zip(todo.to_dict("records"), results):
+    for ((dataset, image), group), result in zip(files, results):
         if result["problem"]:
-            rows.append((row["dataset"], row["image"], result["problem"]))
+            rows.append((dataset, image, result["problem"]))
             continue
-        sample_id = f"{row['dataset']}/{row['image'].rsplit('.', 1)[0]}"
-        to_crop = result["to_crop"]
-        crop = result["crop"]
-        processed.append(
-            {
-                **row,
-                "sample_id": sample_id,
-                "orig_height": result["orig_height"],
-                "orig_width": result["orig_width"],
-                "crop_height": crop.shape[0],
-                "crop_width": crop.shape[1],
-                "to_crop": to_crop.tolist(),
-                "points": geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float)).tolist(),
-            }
-        )
-        crops[sample_id] = Image.fromarray(crop, mode="L")
+        for row in group.to_dict("records"):
+            foot = result["feet"][row["foot"]]
+            if foot["problem"]:
+                rows.append((dataset, image, foot["problem"]))
+                continue
+            stem = image.rsplit(".", 1)[0]
+            sample_id = f"{dataset}/{stem}" + (f"__{row['foot']}" if row["foot"] else "")
+            crop, to_crop = foot["crop"], foot["to_crop"]
+            processed.append(
+                {
+                    **row,
+                    "sample_id": sample_id,
+                    "orig_height": result["orig_height"],
+                    "orig_width": result["orig_width"],
+                    "page_kind": result["page_kind"],
+                    "crop_height": crop.shape[0],
+                    "crop_width": crop.shape[1],
+                    "to_crop": to_crop.tolist(),
+                    "to_mm": np.asarray(result["to_mm"]).tolist(),
+                    "scale_source": result["scale_source"],
+                    "points": geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float)).tolist(),
+                }
+            )
+            crops[sample_id] = Image.fromarray(crop, mode="L")
     log.info("cleaning: %d crops, %d rejections", len(crops), len(rows))
     return pd.DataFrame(processed), crops, rejection_table(rows, "cleaning")
 

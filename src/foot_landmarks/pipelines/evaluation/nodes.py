@@ -44,6 +44,11 @@ def _predictions(model_input: dict, idx: np.ndarray, decoded: dict[str, tuple[np
     return out
 
 
+def _scale(model_input: dict) -> np.ndarray:
+    """Per sample original px -> mm: the matrices (dpi or page calibration), else the dpi."""
+    return model_input["to_mm"] if "to_mm" in model_input else model_input["dpi"]
+
+
 def predict_landmarks(detector: LandmarkDetector, model_input: dict) -> dict:
     """Points of the validation and test samples, with the variant's decoder and with argmax."""
     idx = _evaluated(model_input)
@@ -80,22 +85,22 @@ def evaluate_predictions(predictions: dict, model_input: dict) -> tuple[dict, pd
             continue
         idx = predictions["index"][sel]
         truth_input, truth_orig = model_input["keypoints"][idx], model_input["points_orig"][idx]
-        visible, dpi = model_input["visible"][idx], model_input["dpi"][idx]
+        visible, scale = model_input["visible"][idx], _scale(model_input)[idx]
         for decoder in predictions["decoders"]:
             pred = predictions[decoder]
-            scores = summary(pred["original"][sel], truth_orig, dpi, visible, pred["input"][sel], truth_input)
+            scores = summary(pred["original"][sel], truth_orig, scale, visible, pred["input"][sel], truth_input)
             suffix = "" if decoder == predictions["decoder"] else f"_{decoder}"
             metrics.update({f"{split}_{key}{suffix}": float(value) for key, value in scores.items()})
         metrics[f"{split}_n_images"] = int(sel.sum())
         if split == "test":
-            errors = radial_errors_mm(predictions[predictions["decoder"]]["original"][sel], truth_orig, dpi)
+            errors = radial_errors_mm(predictions[predictions["decoder"]]["original"][sel], truth_orig, scale)
             per_landmark = per_landmark_table(errors, visible)
     return metrics, per_landmark
 
 
 # Per-file attributes a data set may carry (the generator writes all of them; real VIA exports may
 # have none) and how a test scan is described by them.
-KIND_COLUMNS = ("sheet", "look", "arch")
+KIND_COLUMNS = ("look", "capture", "sheet", "ink", "pen_lines", "arch")
 
 
 def _kinds(row) -> list[tuple[str, str]]:
@@ -111,7 +116,7 @@ def metrics_by_kind(predictions: dict, model_input: dict, samples: pd.DataFrame)
     sel = predictions["split"] == "test"
     idx = predictions["index"][sel]
     errors = radial_errors_mm(
-        predictions[predictions["decoder"]]["original"][sel], model_input["points_orig"][idx], model_input["dpi"][idx]
+        predictions[predictions["decoder"]]["original"][sel], model_input["points_orig"][idx], _scale(model_input)[idx]
     )
     rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
     groups: dict[tuple[str, str], list[int]] = {}
@@ -168,6 +173,17 @@ def plot_prediction_grid(predictions: dict, model_input: dict, count: int = 12):
     return figure_to_image(fig)
 
 
+def per_look_metrics(by_kind: pd.DataFrame) -> dict[str, float]:
+    """Test metrics per look (ink_paper, inkmat_form, bare_sole, pressure_map, ...) as MLflow
+    metric names, e.g. test_mre_mm_look_bare_sole."""
+    looks = by_kind[by_kind["attribute"] == "look"]
+    return {
+        f"test_{metric}_look_{row.value}": float(getattr(row, metric))
+        for row in looks.itertuples()
+        for metric in ("mre_mm", "sdr_2mm", "sdr_4mm")
+    }
+
+
 def log_to_mlflow(
     detector: LandmarkDetector,
     history: pd.DataFrame,
@@ -186,7 +202,7 @@ def log_to_mlflow(
         variant=variant,
         detector=detector,
         history=history,
-        metrics=metrics,
+        metrics={**metrics, **per_look_metrics(by_kind)},
         tables={"per_landmark_test.csv": per_landmark, "test_by_kind.csv": by_kind},
         figures={"learning_curves.png": learning_curves, "test_predictions.png": prediction_grid},
         params={"model": model_params, "training": training_params},
@@ -208,7 +224,7 @@ def log_baseline_to_mlflow(
         variant=variant,
         detector=None,
         history=None,
-        metrics=metrics,
+        metrics={**metrics, **per_look_metrics(by_kind)},
         tables={"per_landmark_test.csv": per_landmark, "test_by_kind.csv": by_kind},
         figures={"test_predictions.png": prediction_grid},
         params={"model": model_params, "data_fingerprint": model_input["fingerprint"]},

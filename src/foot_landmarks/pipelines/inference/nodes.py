@@ -21,12 +21,18 @@ def load_registered_model(model_uri: str):
     return mlflow.pyfunc.load_model(model_uri)
 
 
-def predict_scans(model, scans: Mapping[str, Callable], dpi: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Landmarks of every scan (landmarks.csv) and the scans that failed (errors.csv)."""
+def predict_scans(
+    model, scans: Mapping[str, Callable], dpi: float | None = None, page_size: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Landmarks of every scan (landmarks.csv) and the scans that failed (errors.csv).
+
+    `dpi` for files that do not state one; `page_size` to calibrate photographed sheets without dpi."""
     paths = [scans[key]().path for key in sorted(scans) if key.lower().endswith(IMAGE_SUFFIXES)]
     frame = pd.DataFrame({"image": paths})
     if dpi is not None:
         frame["dpi"] = float(dpi)
+    if page_size:
+        frame["page_size"] = str(page_size)
     landmarks, errors = split_predictions(model.predict(frame))
     log.info("%d scans predicted, %d failed", landmarks["image"].nunique(), len(errors))
     return landmarks, errors

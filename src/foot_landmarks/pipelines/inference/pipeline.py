@@ -12,7 +12,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(load_registered_model, "params:inference.model_uri", "landmark_model", name="load_registered_model"),
             Node(
                 predict_scans,
-                ["landmark_model", "scans_to_predict", "params:inference.dpi"],
+                ["landmark_model", "scans_to_predict", "params:inference.dpi", "params:inference.page_size"],
                 ["landmarks", "prediction_errors"],
                 name="predict_scans",
             ),

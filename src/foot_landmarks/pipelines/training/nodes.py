@@ -33,6 +33,16 @@ def data_fingerprint(samples: pd.DataFrame) -> str:
     return digest.hexdigest()[:16]
 
 
+def _to_mm_matrices(samples: pd.DataFrame) -> np.ndarray:
+    if "to_mm" in samples.columns:
+        return np.stack([np.asarray(m, dtype=float).reshape(3, 3) for m in samples["to_mm"]]) if len(samples) else np.zeros((0, 3, 3))
+    scale = 25.4 / samples["dpi"].to_numpy(dtype=float)  # data processed before page calibration existed
+    matrices = np.zeros((len(samples), 3, 3))
+    matrices[:, 0, 0] = matrices[:, 1, 1] = scale
+    matrices[:, 2, 2] = 1.0
+    return matrices
+
+
 def build_model_input(samples: pd.DataFrame, crops: dict[str, Callable], model_params: dict) -> dict:
     """Processed crops resized to the variant's input size (the study's plain resize, aspect not
     kept), with landmarks and the full original -> input transform of every sample."""
@@ -54,6 +64,8 @@ def build_model_input(samples: pd.DataFrame, crops: dict[str, Callable], model_p
         "points_orig": np.stack(samples["points_orig"].map(np.asarray).to_list()).astype(np.float64),
         "to_input": to_input,
         "dpi": samples["dpi"].to_numpy(dtype=float),
+        # original px -> mm (dpi, or a photographed page's calibration); nan where neither is known
+        "to_mm": _to_mm_matrices(samples),
         "input_size": (height, width),
         "fingerprint": data_fingerprint(samples),
     }
