@@ -65,9 +65,11 @@ def _lut_tree(name: str, n: int) -> cKDTree:
 
 def invert_colour_map(rgb: np.ndarray, name: str = COLOUR_MAP, n: int = LUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """Per pixel, the value in [0, 1] whose colour-map colour is nearest, and that RGB distance."""
-    flat = rgb.reshape(-1, 3).astype(np.float64)
-    # Many pixels share a colour: look each distinct colour up once.
-    colours, inverse = np.unique(flat, axis=0, return_inverse=True)
+    flat = rgb.reshape(-1, 3).astype(np.int32)
+    # Many pixels share a colour: look each distinct colour up once (packed as one int: a 1-D
+    # unique is ~20x faster than a row-wise one).
+    packed, inverse = np.unique((flat[:, 0] << 16) | (flat[:, 1] << 8) | flat[:, 2], return_inverse=True)
+    colours = np.stack([packed >> 16, (packed >> 8) & 255, packed & 255], axis=1).astype(np.float64)
     distance, index = _lut_tree(name, n).query(colours)
     value = index / (n - 1)
     shape = rgb.shape[:2]
@@ -171,7 +173,7 @@ def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> Normalise
     if mean < DARK_BORDER_MAX_MEAN:
         from foot_landmarks.calibration import find_page_corners
 
-        corners = find_page_corners(image)
+        corners = find_page_corners(image, relight=False)  # the quick search: a page edge, not a shadow
         if corners is not None:
             gray = paint_outside_page(gray, corners)
             steps.append(f"photographed sheet (border mean {mean:.0f}, page found): outside the page painted as paper")

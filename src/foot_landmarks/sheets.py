@@ -145,7 +145,28 @@ def _candidate_groups(ink: np.ndarray, lines: np.ndarray, p: SheetParams) -> lis
                     break
             if merged:
                 break
-    return sorted(masks, key=lambda m: -int(m.sum()))
+    split = []
+    for mask in masks:
+        split += _split_side_by_side(mask, p)
+    return sorted(split, key=lambda m: -int(m.sum()))
+
+
+def _split_side_by_side(mask: np.ndarray, p: SheetParams) -> list[np.ndarray]:
+    """Two feet printed close together and joined by marks between them (the clinician's arrows,
+    a double panel border): a group as wide as it is long, cut at its emptiest column, when both
+    halves are foot-shaped. Any other group is returned as it is."""
+    x0, y0, x1, y1 = _box(mask)
+    width, height = x1 - x0, y1 - y0
+    if width < 0.6 * height or _is_foot_shape(mask, p):
+        return [mask]
+    columns = mask[:, x0:x1].sum(axis=0)
+    lo, hi = int(0.3 * width), int(0.7 * width)
+    cut = x0 + lo + int(np.argmin(columns[lo:hi]))
+    left, right = mask.copy(), mask.copy()
+    left[:, cut:] = False
+    right[:, :cut] = False
+    halves = [h for h in (left, right) if h.any()]
+    return halves if len(halves) == 2 and all(_is_foot_shape(h, p) for h in halves) else [mask]
 
 
 def _is_foot_shape(mask: np.ndarray, p: SheetParams) -> bool:
