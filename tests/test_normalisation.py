@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from skimage.draw import ellipse
 from matplotlib import colormaps
 
 from foot_landmarks.normalisation import colour_map_lut, is_colour_map, normalise_page
@@ -42,9 +43,10 @@ def test_lut_is_matplotlibs_jet():
 def test_white_print_on_black_is_inverted():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 25, size=(200, 120)).astype(np.uint8)  # dark background with noise
-    image[40:170, 30:90] = 230  # bright sole
+    rr, cc = ellipse(105, 60, 65, 30, image.shape)
+    image[rr, cc] = 230  # bright sole (round-ended: a bright rectangle would be a photographed page)
     page = normalise_page(image)
-    assert any("inverted" in step for step in page.steps)
+    assert any("inverted" in step for step in page.steps) and page.kind == "bright on dark"
     np.testing.assert_array_equal(page.gray, 255 - image)
 
 
@@ -66,3 +68,16 @@ def test_colour_photo_of_ink_is_gray_not_colour_map():
     page = normalise_page(rgb)
     assert page.steps == ["colour to gray (luma)", "ink on paper: kept"]
     assert abs(int(page.gray[50, 40]) - 65) < 5
+
+
+def test_photographed_sheet_is_kept_and_the_table_painted_as_paper():
+    """A bright page on a dark table (a photo): not inverted; outside the page becomes paper."""
+    rng = np.random.default_rng(1)
+    image = rng.integers(20, 60, size=(300, 220)).astype(np.uint8)  # the table
+    image[30:270, 25:195] = 235  # the page, its ink print below
+    rr, cc = ellipse(150, 110, 90, 35, image.shape)
+    image[rr, cc] = 90
+    page = normalise_page(image)
+    assert page.kind == "photographed sheet" and page.page_corners is not None
+    np.testing.assert_allclose(page.page_corners, [[25, 30], [194, 30], [194, 269], [25, 269]], atol=1.5)
+    assert page.gray[:20].min() == 255 and page.gray[150, 110] < 120  # table -> paper, print kept dark

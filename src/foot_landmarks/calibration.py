@@ -257,6 +257,12 @@ def _quad_from_bright(bright: np.ndarray, full: np.ndarray, k: int) -> tuple[np.
     share = region.mean()
     if share < MIN_PAGE_SHARE:
         return None, f"no page-shaped bright quadrilateral found (largest bright region covers {share:.0%} of the photo)"
+    border = np.concatenate([region[0], region[-1], region[1:-1, 0], region[1:-1, -1]])
+    if border.mean() > 0.5:
+        return None, (
+            f"the page's edges are not visible: the bright region covers {border.mean():.0%} of the photo's "
+            "border (a scan, or a photo cropped inside the sheet)"
+        )
     solidity = region.sum() / max(1, morphology.convex_hull_image(region).sum())
     if solidity < MIN_SOLIDITY:  # quick exit before the line fits: a sole, a hand, not a sheet
         return None, f"no page-shaped bright quadrilateral found (the largest bright region is not convex: {solidity:.0%})"

@@ -153,8 +153,9 @@ def _candidate_groups(ink: np.ndarray, lines: np.ndarray, p: SheetParams) -> lis
 
 def _split_side_by_side(mask: np.ndarray, p: SheetParams) -> list[np.ndarray]:
     """Two feet printed close together and joined by marks between them (the clinician's arrows,
-    a double panel border): a group as wide as it is long, cut at its emptiest column, when both
-    halves are foot-shaped. Any other group is returned as it is."""
+    a double panel border): a group as wide as it is long, cut at its emptiest column when that
+    column is nearly empty (only the marks cross it) and both halves are foot-shaped. Any other
+    group is returned as it is."""
     x0, y0, x1, y1 = _box(mask)
     width, height = x1 - x0, y1 - y0
     if width < 0.6 * height or _is_foot_shape(mask, p):
@@ -162,6 +163,8 @@ def _split_side_by_side(mask: np.ndarray, p: SheetParams) -> list[np.ndarray]:
     columns = mask[:, x0:x1].sum(axis=0)
     lo, hi = int(0.3 * width), int(0.7 * width)
     cut = x0 + lo + int(np.argmin(columns[lo:hi]))
+    if columns[cut - x0] > 0.2 * columns.max():  # no gap there: one wide print (a forefoot), not two
+        return [mask]
     left, right = mask.copy(), mask.copy()
     left[:, cut:] = False
     right[:, :cut] = False
