@@ -58,88 +58,67 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, GPU: {gpu}, torch {torch.__version__}, Python {platform.python_version()}"
 
 
-def train_step_throughput(config: dict, batch: int, steps: int, optimised: bool) -> float:
-    """Images/s of forward + backward + Adam step on random data (heatmap loss from points).
-
-    optimised: bf16 autocast + channels_last where the device runs bf16 natively (CUDA, or a CPU
-    with AVX512-BF16/AMX), as training does; the naive baseline is fp32, contiguous (fastai defaults).
-    """
+def _training_step(config: dict, batch: int, bf16: bool, compiled: bool = False):
+    """One forward + backward + Adam step on random data (heatmap loss from points), as a function:
+    bf16 autocast + channels_last when `bf16`, the network torch.compile'd when `compiled`."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    torch.manual_seed(0)
     detector = LandmarkDetector.create({**config, "encoder_weights": "none"})
     net = detector.network.to(device).train()
-    codec = detector.codec()
-    loss_fn = HeatmapLoss(codec)
+    loss_fn = HeatmapLoss(detector.codec())
     opt = torch.optim.Adam(net.parameters(), 1e-4)
     h, w = config["input_size"]
     x = torch.randn(batch, 1, h, w, device=device)
     points = torch.rand(batch, 8, 2, device=device) * torch.tensor([w - 1, h - 1], device=device)
     visible = torch.ones(batch, 8, device=device)
-    use_bf16 = optimised and native_bf16(device)
-    if use_bf16:
+    if bf16:
         net = net.to(memory_format=torch.channels_last)
         x = x.contiguous(memory_format=torch.channels_last)
+    forward = torch.compile(net) if compiled else net
 
     def step():
         opt.zero_grad(set_to_none=True)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16):
-            pred = net(x)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            pred = forward(x)
         loss_fn(pred.float(), points, visible).backward()
         opt.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
 
-    step()  # warm-up (allocations, cuDNN autotune)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+    return step
+
+
+def _images_per_second(step, batch: int, steps: int) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
     return batch * steps / (time.perf_counter() - start)
+
+
+def train_step_throughput(config: dict, batch: int, steps: int, optimised: bool) -> float:
+    """Images/s of the training step.
+
+    optimised: bf16 autocast + channels_last where the device runs bf16 natively (CUDA, or a CPU
+    with AVX512-BF16/AMX), as training does; the naive baseline is fp32, contiguous (fastai defaults).
+    """
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    step = _training_step(config, batch, bf16=optimised and native_bf16(device))
+    step()  # warm-up (allocations, cuDNN autotune)
+    return _images_per_second(step, batch, steps)
 
 
 def compile_speedup(config: dict, batch: int, steps: int) -> tuple[float, float, float]:
     """Training images/s of the optimised step eager vs torch.compile'd (and the compile warm-up s)."""
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    rates = []
-    warmup = 0.0
-    for compiled in (False, True):
-        torch.manual_seed(0)
-        detector = LandmarkDetector.create({**config, "encoder_weights": "none"})
-        net = detector.network.to(device).train()
-        bf16 = native_bf16(device)
-        if bf16:
-            net = net.to(memory_format=torch.channels_last)
-        forward = torch.compile(net) if compiled else net
-        loss_fn = HeatmapLoss(detector.codec())
-        opt = torch.optim.Adam(net.parameters(), 1e-4)
-        h, w = config["input_size"]
-        x = torch.randn(batch, 1, h, w, device=device)
-        if bf16:
-            x = x.contiguous(memory_format=torch.channels_last)
-        points = torch.rand(batch, 8, 2, device=device) * torch.tensor([w - 1, h - 1], device=device)
-        visible = torch.ones(batch, 8, device=device)
-
-        def step():
-            opt.zero_grad(set_to_none=True)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                pred = forward(x)
-            loss_fn(pred.float(), points, visible).backward()
-            opt.step()
-
-        start = time.perf_counter()
-        step()
-        step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        if compiled:
-            warmup = time.perf_counter() - start
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        rates.append(batch * steps / (time.perf_counter() - start))
-    return rates[0], rates[1], warmup
+    bf16 = native_bf16(torch.device("cuda" if torch.cuda.is_available() else "cpu"))
+    eager = _training_step(config, batch, bf16)
+    eager()
+    eager()
+    compiled = _training_step(config, batch, bf16, compiled=True)
+    start = time.perf_counter()
+    compiled()
+    compiled()
+    warmup = time.perf_counter() - start
+    return _images_per_second(eager, batch, steps), _images_per_second(compiled, batch, steps), warmup
 
 
 def _child(args) -> None:

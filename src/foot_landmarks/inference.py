@@ -31,8 +31,8 @@ from PIL import Image, ImageDraw
 from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
-from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, MM_PER_INCH
-from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, mirror_side, page_scale, read_page  # noqa: F401
+from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES
+from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, page_scale, read_page
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +107,11 @@ class ScanPredictor:
             dpi, scale_source = from_file, "file"
         else:
             dpi, scale_source = math.nan, "none (pixels only)"
-        to_mm = geo.scale_matrix(MM_PER_INCH / dpi, MM_PER_INCH / dpi) if math.isfinite(dpi) else None
         page_size = page_size if isinstance(page_size, str) and page_size else self.page_size
-        if to_mm is None and page_size:
-            # a photographed form: the sheet's corners and its known size give mm on the page
-            to_mm, scale_source = page_scale(page, None, page_size)
-            to_mm = None if np.isnan(to_mm).any() else to_mm
+        # without a dpi, a photographed form's corners and its known size give mm on the page
+        to_mm, page_source = page_scale(page, dpi, page_size)  # nan matrix: no scale
+        if not math.isfinite(dpi) and page_size:
+            scale_source = page_source
         inputs, to_inputs = [], []
         for _, processed in feet:
             input_image, resize = geo.resize_with_matrix(processed.crop, self.detector.input_size)
@@ -122,7 +121,7 @@ class ScanPredictor:
         tables = []
         for i, (foot, processed) in enumerate(feet):
             points = geo.apply_to_points(geo.invert(to_inputs[i]), points_input[i])
-            mm = geo.apply_to_points(to_mm, points) if to_mm is not None else np.full_like(points, np.nan)
+            mm = geo.apply_to_points(to_mm, points)
             side_source = processed.side_source
             if view == "below":
                 side_source += "; view from below: the anatomical foot is the mirror of `side`"

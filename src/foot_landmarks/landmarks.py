@@ -23,6 +23,11 @@ LANDMARK_NAMES: dict[int, str] = {
 TOE_IDS: tuple[int, ...] = (1, 2, 3, 4, 5)
 MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL = 6, 7, 8
 SIDES: tuple[str, ...] = ("left", "right")
+
+
+def mirror_side(side: str | None) -> str | None:
+    """The other foot ("left" <-> "right"); anything else (None, "") is returned as it is."""
+    return {"left": "right", "right": "left"}.get(side or "", side)
 STUDY_DPI = 300.0
 MM_PER_INCH = 25.4
 

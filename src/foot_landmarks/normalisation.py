@@ -24,7 +24,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
+from PIL import Image
+from scipy import ndimage as ndi
 from scipy.spatial import cKDTree
+from skimage.draw import polygon2mask
+
+from foot_landmarks.calibration import find_page_corners
 
 COLOUR_MAP = "jet"
 LUT_SIZE = 256
@@ -102,8 +107,6 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     """ITU-R 601 luma, exactly as PIL's convert("L") (what foot_landmarks.io.datasets.ScanImage reads)."""
     if image.ndim == 2:
         return image.astype(np.uint8)
-    from PIL import Image
-
     return np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).convert("L"), dtype=np.uint8)
 
 
@@ -118,8 +121,6 @@ def border_mean(gray: np.ndarray, band_frac: float = BORDER_BAND_FRAC) -> float:
 
 def paint_outside_page(gray: np.ndarray, corners: np.ndarray, paper: int = 255) -> np.ndarray:
     """`gray` with everything outside the page quadrilateral (slightly inset) painted as paper."""
-    from skimage.draw import polygon2mask
-
     corners = np.asarray(corners, dtype=float)
     centre = corners.mean(axis=0)
     inset = PAGE_INSET * float(np.linalg.norm(corners[2] - corners[0]))
@@ -135,9 +136,6 @@ def flatten_lighting(gray: np.ndarray, page: np.ndarray, window: float = LIGHT_W
     The paper level is a grey closing of the page wider than any print (the prints vanish in
     it), smoothed; computed on a ~200 px copy and interpolated back (it varies slowly).
     """
-    from PIL import Image
-    from scipy import ndimage as ndi
-
     step = max(1, max(gray.shape) // 200)
     small = gray[::step, ::step].astype(np.float32)
     inside = page[::step, ::step]
@@ -171,8 +169,6 @@ def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> Normalise
         steps.append("colour to gray (luma)")
     mean = border_mean(gray)
     if mean < DARK_BORDER_MAX_MEAN:
-        from foot_landmarks.calibration import find_page_corners
-
         corners = find_page_corners(image, relight=False)  # the quick search: a page edge, not a shadow
         if corners is not None:
             gray = paint_outside_page(gray, corners)

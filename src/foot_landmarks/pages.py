@@ -24,7 +24,7 @@ import numpy as np
 from foot_landmarks import geometry as geo
 from foot_landmarks.calibration import calibrate_page, page_homography, parse_page_size
 from foot_landmarks.io.datasets import ScanImage
-from foot_landmarks.landmarks import MM_PER_INCH
+from foot_landmarks.landmarks import MM_PER_INCH, mirror_side
 from foot_landmarks.normalisation import is_colour_map, normalise_page
 from foot_landmarks.preprocessing import ProcessedPrint, crop_print
 from foot_landmarks.segmentation import PAPER, SegmentationParams
@@ -32,10 +32,6 @@ from foot_landmarks.sheets import analyse_page, erase_lines
 
 VIEWS = ("print", "below")
 COLOUR_MAP_PAD = 0.05  # of the long side: background added around a colour-map rendering
-
-
-def mirror_side(side: str | None) -> str | None:
-    return {"left": "right", "right": "left"}.get(side or "", side)
 
 
 def configuration(side: str | None, view: str | None) -> str | None:
@@ -99,6 +95,15 @@ def _crop(gray: np.ndarray, to_work: geo.Matrix, config: str | None, settings: C
     )
 
 
+def _crop_box(
+    cleaned: np.ndarray, page: Page, box: tuple[int, int, int, int], config: str | None, settings: CropSettings
+) -> ProcessedPrint:
+    """One foot of a sheet: its box cut from the cleaned page (a crop matrix composed with the
+    page's), then crop_print."""
+    sub, to_sub = geo.crop_with_matrix(cleaned, box, fill=PAPER)
+    return _crop(sub, geo.compose(page.to_work, to_sub), config, settings)
+
+
 def crop_feet(
     page: Page, settings: CropSettings, side: str | None = None, view: str | None = None
 ) -> tuple[list[tuple[str, ProcessedPrint]], list[str]]:
@@ -118,12 +123,10 @@ def crop_feet(
     feet: list[tuple[str, ProcessedPrint]] = []
     problems: list[str] = []
     for region in analysis.feet:
-        sub, to_sub = geo.crop_with_matrix(cleaned, region.box_xyxy, fill=PAPER)
-        to_foot = geo.compose(page.to_work, to_sub)
-        processed = _crop(sub, to_foot, None, settings)
+        processed = _crop_box(cleaned, page, region.box_xyxy, None, settings)
         if processed.problem and region.side is not None and region.side.side is not None:
             # configuration unreadable on the crop's own mask: the sheet-level mask's reading
-            processed = _crop(sub, to_foot, region.side.side, settings)
+            processed = _crop_box(cleaned, page, region.box_xyxy, region.side.side, settings)
             processed.side_source = "detected (sheet)"
         if processed.problem:
             problems.append(f"foot in box {region.box_xyxy}: {processed.problem}")
@@ -147,7 +150,7 @@ def crop_annotated_feet(
     analysis = analyse_page(page.gray, settings.analysis_long_side)
     cleaned = erase_lines(page.gray, analysis)
     if set(feet) == {""}:
-        points, side = feet[""]
+        _, side = feet[""]
         return {"": _crop(cleaned, page.to_work, configuration(side, view), settings)}
     out: dict[str, ProcessedPrint] = {}
     taken: dict[int, str] = {}
@@ -167,9 +170,7 @@ def crop_annotated_feet(
             out[label] = ProcessedPrint(None, None, problem)
             continue
         taken[best] = label
-        region = analysis.feet[best]
-        sub, to_sub = geo.crop_with_matrix(cleaned, region.box_xyxy, fill=PAPER)
-        out[label] = _crop(sub, geo.compose(page.to_work, to_sub), configuration(side, view), settings)
+        out[label] = _crop_box(cleaned, page, analysis.feet[best].box_xyxy, configuration(side, view), settings)
     return out
 
 

@@ -68,28 +68,29 @@ def dark_plate(shape: tuple[int, int], rng: np.random.Generator, dpi: float) -> 
     return np.clip(rows[:, None] + cols[None, :], 0.0, 1.0)
 
 
-def lighten(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int, level: float) -> None:
-    """Brighten `image` in place toward `level` by `coverage` placed at (x0, y0), clipped (dust on a dark plate)."""
+def _overlap(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The view of `image` under `coverage` placed at (x0, y0) and the matching part of
+    `coverage`, clipped to the image; None when they do not overlap."""
     h, w = image.shape
     ch, cw = coverage.shape
     ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(w, x0 + cw), min(h, y0 + ch)
     if ix1 <= ix0 or iy1 <= iy0:
-        return
-    cov = coverage[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
-    region = image[iy0:iy1, ix0:ix1]
-    region += cov * np.maximum(np.float32(level) - region, 0.0)
+        return None
+    return image[iy0:iy1, ix0:ix1], coverage[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
+
+
+def lighten(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int, level: float) -> None:
+    """Brighten `image` in place toward `level` by `coverage` placed at (x0, y0), clipped (dust on a dark plate)."""
+    if (overlap := _overlap(image, coverage, x0, y0)) is not None:
+        region, cov = overlap
+        region += cov * np.maximum(np.float32(level) - region, 0.0)
 
 
 def paint(image: np.ndarray, coverage: np.ndarray, x0: int, y0: int, gray: float) -> None:
     """Darken `image` in place toward `gray` by `coverage` (0-1) placed at (x0, y0), clipped."""
-    h, w = image.shape
-    ch, cw = coverage.shape
-    ix0, iy0, ix1, iy1 = max(0, x0), max(0, y0), min(w, x0 + cw), min(h, y0 + ch)
-    if ix1 <= ix0 or iy1 <= iy0:
-        return
-    cov = coverage[iy0 - y0 : iy1 - y0, ix0 - x0 : ix1 - x0]
-    region = image[iy0:iy1, ix0:ix1]
-    region -= cov * np.maximum(region - np.float32(gray), 0.0)  # ink only darkens
+    if (overlap := _overlap(image, coverage, x0, y0)) is not None:
+        region, cov = overlap
+        region -= cov * np.maximum(region - np.float32(gray), 0.0)  # ink only darkens
 
 
 def quantise(image: np.ndarray) -> np.ndarray:

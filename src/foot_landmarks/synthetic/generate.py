@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from foot_landmarks.io.via import IMAGE_COLUMNS, POINT_COLUMNS, format_via_csv, format_via_json
-from foot_landmarks.landmarks import LANDMARK_IDS, STUDY_DPI
+from foot_landmarks.landmarks import LANDMARK_IDS, STUDY_DPI, mirror_side
 from foot_landmarks.synthetic import artefacts as art
 from foot_landmarks.synthetic.anatomy import foot_shapes, session_variant
 from foot_landmarks.synthetic.render import Pose, block_mean, sample_ink_style, sample_skin_style
@@ -49,8 +49,9 @@ from foot_landmarks.synthetic.scene import (
     attributes,
     final_bbox,
     full_mask,
-    mirror_side,
+    push_over_edge,
     render_foot,
+    sheet_around,
     subject_anatomy,
 )
 
@@ -246,7 +247,6 @@ def _layout(
 ) -> tuple[tuple[int, int], tuple[float, float]]:
     """Sheet size (h, w), multiples of k, and the shift for a print whose bbox (pose at 0, 0) is given."""
     bx0, by0, bx1, by1 = bbox
-    bw, bh = bx1 - bx0, by1 - by0
     mm = dpi / 25.4
     if sheet == "a4":
         h, w = A4_SIZES_HW[int(rng.integers(len(A4_SIZES_HW)))]
@@ -255,20 +255,9 @@ def _layout(
         lo_y, hi_y = margin - by0, h - 1 - margin - by1
         dx, dy = rng.uniform(lo_x, hi_x), rng.uniform(lo_y, hi_y)
     else:
-        margins = rng.uniform(6, 35, 4) * mm  # left, top, right, bottom
-        w = int(np.ceil((bw + margins[0] + margins[2]) / k)) * k
-        h = int(np.ceil((bh + margins[1] + margins[3]) / k)) * k
-        dx, dy = margins[0] - bx0, margins[1] - by0
-    if defect == "cut_by_page_edge":  # push the print over one edge by 8-30 % of its extent
-        edge = int(rng.choice(4, p=(0.35, 0.35, 0.15, 0.15)))  # top, bottom, left, right
-        if edge == 0:
-            dy = -by0 - rng.uniform(0.08, 0.3) * bh
-        elif edge == 1:
-            dy = h - 1 - by1 + rng.uniform(0.08, 0.3) * bh
-        elif edge == 2:
-            dx = -bx0 - rng.uniform(0.08, 0.3) * bw
-        else:
-            dx = w - 1 - bx1 + rng.uniform(0.08, 0.3) * bw
+        (h, w), (dx, dy) = sheet_around(bbox, (6, 35), mm, k, rng)
+    if defect == "cut_by_page_edge":
+        dx, dy = push_over_edge(bbox, (h, w), (dx, dy), rng)
     return (h, w), (dx, dy)
 
 

@@ -33,7 +33,9 @@ from foot_landmarks.synthetic.scene import (
     attributes,
     final_bbox,
     full_mask,
+    push_over_edge,
     render_foot,
+    sheet_around,
     subject_anatomy,
 )
 
@@ -135,22 +137,9 @@ def _canvas(
     bbox: tuple[float, ...], defect: str, multiple: int, mm: float, rng: np.random.Generator
 ) -> tuple[tuple[int, int], tuple[float, float]]:
     """Plate size (h, w) in render px, multiples of `multiple`, and the shift that places the feet on it."""
-    bx0, by0, bx1, by1 = bbox
-    margins = rng.uniform(5, 30, 4) * mm  # left, top, right, bottom
-    w = int(np.ceil((bx1 - bx0 + margins[0] + margins[2]) / multiple)) * multiple
-    h = int(np.ceil((by1 - by0 + margins[1] + margins[3]) / multiple)) * multiple
-    dx, dy = margins[0] - bx0, margins[1] - by0
-    if defect == "cut_by_page_edge":  # the foot runs off the plate by 8-30 % of its extent
-        bw, bh = bx1 - bx0, by1 - by0
-        edge = int(rng.choice(4, p=(0.35, 0.35, 0.15, 0.15)))
-        if edge == 0:
-            dy = -by0 - rng.uniform(0.08, 0.3) * bh
-        elif edge == 1:
-            dy = h - 1 - by1 + rng.uniform(0.08, 0.3) * bh
-        elif edge == 2:
-            dx = -bx0 - rng.uniform(0.08, 0.3) * bw
-        else:
-            dx = w - 1 - bx1 + rng.uniform(0.08, 0.3) * bw
+    (h, w), (dx, dy) = sheet_around(bbox, (5, 30), mm, multiple, rng)
+    if defect == "cut_by_page_edge":  # the foot runs off the plate
+        dx, dy = push_over_edge(bbox, (h, w), (dx, dy), rng)
     return (h, w), (float(dx), float(dy))
 
 

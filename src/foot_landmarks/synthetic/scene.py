@@ -42,10 +42,6 @@ ATTRIBUTE_KEYS: tuple[str, ...] = (
 )
 
 
-def mirror_side(side: str) -> str:
-    return {"left": "right", "right": "left"}[side]
-
-
 @dataclass(frozen=True)
 class PrintSpec:
     """Everything that decides one image: with the same spec the same bytes come out.
@@ -190,6 +186,37 @@ def paste_max(canvas: np.ndarray, window: np.ndarray, x0: int, y0: int) -> None:
     h, w = window.shape
     region = canvas[y0 : y0 + h, x0 : x0 + w]
     np.maximum(region, window[: region.shape[0], : region.shape[1]], out=region)
+
+
+def sheet_around(
+    bbox: tuple[float, ...], margins_mm: tuple[float, float], mm: float, multiple: int, rng: np.random.Generator
+) -> tuple[tuple[int, int], tuple[float, float]]:
+    """A sheet (h, w), multiples of `multiple`, around `bbox` (pose at 0, 0) with random margins
+    (left, top, right, bottom) drawn from `margins_mm`, and the shift that places the bbox on it."""
+    bx0, by0, bx1, by1 = bbox
+    margins = rng.uniform(*margins_mm, 4) * mm
+    w = int(np.ceil((bx1 - bx0 + margins[0] + margins[2]) / multiple)) * multiple
+    h = int(np.ceil((by1 - by0 + margins[1] + margins[3]) / multiple)) * multiple
+    return (h, w), (margins[0] - bx0, margins[1] - by0)
+
+
+def push_over_edge(
+    bbox: tuple[float, ...], sheet_hw: tuple[int, int], shift: tuple[float, float], rng: np.random.Generator
+) -> tuple[float, float]:
+    """The `cut_by_page_edge` defect: the shift that pushes `bbox` over one edge of the sheet
+    (top, bottom, left, right) by 8-30 % of its extent; the other coordinate keeps `shift`."""
+    bx0, by0, bx1, by1 = bbox
+    (h, w), (dx, dy) = sheet_hw, shift
+    edge = int(rng.choice(4, p=(0.35, 0.35, 0.15, 0.15)))
+    if edge == 0:
+        dy = -by0 - rng.uniform(0.08, 0.3) * (by1 - by0)
+    elif edge == 1:
+        dy = h - 1 - by1 + rng.uniform(0.08, 0.3) * (by1 - by0)
+    elif edge == 2:
+        dx = -bx0 - rng.uniform(0.08, 0.3) * (bx1 - bx0)
+    else:
+        dx = w - 1 - bx1 + rng.uniform(0.08, 0.3) * (bx1 - bx0)
+    return dx, dy
 
 
 def full_mask(placed: list[PlacedFoot], shape_hw: tuple[int, int], k: int = 1) -> np.ndarray:

@@ -11,7 +11,8 @@ import pandas as pd
 from PIL import Image
 
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.geometry import apply_to_points, compose, resize_with_matrix
+from foot_landmarks.geometry import apply_to_points, compose, resize_with_matrix, scale_matrix
+from foot_landmarks.landmarks import MM_PER_INCH
 from foot_landmarks.training import train_detector, training_flop_per_image
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,12 @@ def data_fingerprint(samples: pd.DataFrame) -> str:
 
 
 def _to_mm_matrices(samples: pd.DataFrame) -> np.ndarray:
+    """Per sample original px -> mm (3x3); samples processed before page calibration carry only a dpi."""
     if "to_mm" in samples.columns:
-        return np.stack([np.asarray(m, dtype=float).reshape(3, 3) for m in samples["to_mm"]]) if len(samples) else np.zeros((0, 3, 3))
-    scale = 25.4 / samples["dpi"].to_numpy(dtype=float)  # data processed before page calibration existed
-    matrices = np.zeros((len(samples), 3, 3))
-    matrices[:, 0, 0] = matrices[:, 1, 1] = scale
-    matrices[:, 2, 2] = 1.0
-    return matrices
+        matrices = [np.asarray(m, dtype=float).reshape(3, 3) for m in samples["to_mm"]]
+    else:
+        matrices = [scale_matrix(MM_PER_INCH / d, MM_PER_INCH / d) for d in samples["dpi"].to_numpy(dtype=float)]
+    return np.stack(matrices) if matrices else np.zeros((0, 3, 3))
 
 
 def build_model_input(samples: pd.DataFrame, crops: dict[str, Callable], model_params: dict) -> dict:
