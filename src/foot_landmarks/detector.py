@@ -77,15 +77,16 @@ class LandmarkDetector:
         device = device or best_device()
         net = self.network.to(device).eval()
         out = []
-        for start in range(0, len(images_uint8), batch_size):
-            batch = torch.as_tensor(np.ascontiguousarray(images_uint8[start : start + batch_size]), device=device)
-            x = to_network_input(batch)
-            if device.type == "cuda":
-                x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast("cuda", dtype=torch.bfloat16):
+        with torch.inference_mode():  # no autograd graph: each batch's activations are freed at once
+            for start in range(0, len(images_uint8), batch_size):
+                batch = torch.as_tensor(np.ascontiguousarray(images_uint8[start : start + batch_size]), device=device)
+                x = to_network_input(batch)
+                if device.type == "cuda":
+                    x = x.contiguous(memory_format=torch.channels_last)
+                    with torch.autocast("cuda", dtype=torch.bfloat16):
+                        out.append(net(x).float().cpu())
+                else:
                     out.append(net(x).float().cpu())
-            else:
-                out.append(net(x).float().cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, 8, *self.codec().heatmap_size), np.float32)
 
     def predict(self, images_uint8: np.ndarray, batch_size: int = 16, decoder: str | None = None):

@@ -4,7 +4,8 @@ decode the file -> normalise the look to dark ink on light paper (foot_landmarks
 colour map, bright-on-dark scan; pure intensity maps, identity geometry) -> find every foot on
 the page (foot_landmarks.sheets) -> per foot: crop the page to its box (a matrix), preprocess
 (foot_landmarks.preprocessing) -> resize to the network's input -> network -> heatmap decoding
--> inverse of every geometric step -> mm from the scan's dpi or, on a photographed sheet without
+-> (variants with `refine: print`) each point moved onto the print by its rule on the crop
+(foot_landmarks.refinement) -> inverse of every geometric step -> mm from the scan's dpi or, on a photographed sheet without
 one, from page calibration (`page_size`: the sheet's corners -> homography -> mm on the page).
 
 One foot on the image: exactly 8 rows, `foot` "" (processed on the whole page, as before).
@@ -33,6 +34,7 @@ from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES
 from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, page_scale, read_page
+from foot_landmarks.refinement import refine_to_print, refines
 
 log = logging.getLogger(__name__)
 
@@ -112,15 +114,18 @@ class ScanPredictor:
         to_mm, page_source = page_scale(page, dpi, page_size)  # nan matrix: no scale
         if not math.isfinite(dpi) and page_size:
             scale_source = page_source
-        inputs, to_inputs = [], []
+        inputs, resizes = [], []
         for _, processed in feet:
             input_image, resize = geo.resize_with_matrix(processed.crop, self.detector.input_size)
             inputs.append(input_image)
-            to_inputs.append(geo.compose(processed.to_crop, resize))
+            resizes.append(resize)
         points_input, confidence = self.detector.predict(np.stack(inputs))
         tables = []
         for i, (foot, processed) in enumerate(feet):
-            points = geo.apply_to_points(geo.invert(to_inputs[i]), points_input[i])
+            on_crop = geo.apply_to_points(geo.invert(resizes[i]), points_input[i])
+            if refines(self.detector.config, page.kind):
+                on_crop = refine_to_print(processed.crop, on_crop)
+            points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)
             mm = geo.apply_to_points(to_mm, points)
             side_source = processed.side_source
             if view == "below":

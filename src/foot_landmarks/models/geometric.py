@@ -47,21 +47,36 @@ SECOND_TOE_ROW, MEDIAL_ROW, LATERAL_ROW, HEEL_ROW = 1, 5, 6, 7
 
 
 # --------------------------------------------------------------------------------- segmentation
-def segment_print(
+def print_intensity(
     image: np.ndarray, print_is_bright: bool = True, smoothing_sigma: float = SMOOTHING_SIGMA_PX
-) -> np.ndarray:
-    """Bool mask of the foot print in a grayscale uint8 image."""
+) -> tuple[np.ndarray, float | None]:
+    """The smoothed intensity (0-1, print bright) of a grayscale uint8 image and the level that
+    parts print from background (None for a blank image, which has nothing to threshold)."""
     intensity = np.asarray(image, dtype=float) / 255.0
     if intensity.ndim == 3:
         intensity = intensity.mean(axis=-1)
     if not print_is_bright:
         intensity = 1.0 - intensity
     smooth = gaussian(intensity, sigma=smoothing_sigma)
-    if np.ptp(smooth) < 1e-6:  # a blank image has nothing to threshold
-        return np.zeros(smooth.shape, dtype=bool)
+    if np.ptp(smooth) < 1e-6:
+        return smooth, None
     # Li's minimum cross-entropy threshold sits lower than Otsu's and keeps faintly inked toes
-    mask = smooth > threshold_li(smooth)
-    mask = remove_small_holes(mask, max_size=int(MAX_HOLE_FRACTION * mask.size))
+    return smooth, float(threshold_li(smooth))
+
+
+def segment_print(
+    image: np.ndarray, print_is_bright: bool = True, smoothing_sigma: float = SMOOTHING_SIGMA_PX
+) -> np.ndarray:
+    """Bool mask of the foot print in a grayscale uint8 image."""
+    smooth, level = print_intensity(image, print_is_bright, smoothing_sigma)
+    return print_mask(smooth, level)
+
+
+def print_mask(smooth: np.ndarray, level: float | None) -> np.ndarray:
+    """The foot's components of `smooth > level`, holes filled (see print_intensity)."""
+    if level is None:
+        return np.zeros(smooth.shape, dtype=bool)
+    mask = remove_small_holes(smooth > level, max_size=int(MAX_HOLE_FRACTION * smooth.size))
     return keep_foot_components(mask)
 
 

@@ -39,6 +39,7 @@ def _write_dataset(root: Path, name: str, pages: list[dict]) -> None:
     image_rows, point_rows = [], []
     for page in pages:
         image, points = foot_page(page["side"], shape=(600, 430), scribble=True, seed=len(image_rows))
+        points = points + [page.get("shift_x", 0), 0]  # an annotation that misses the print
         path = images_dir / page["file"]
         Image.fromarray(image).save(path, quality=95)
         attributes = {"side": page.get("annotated_side", page["side"]), "subject": page["subject"], "dpi": "50"}
@@ -103,6 +104,22 @@ def test_nodes_end_to_end(raw_root: Path) -> None:
         for x, y in pts[[0, 7]]:
             r, c = int(round(y)), int(round(x))
             assert crop[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].max() > 100
+
+
+def test_a_foot_whose_points_miss_its_crop_is_rejected_by_name(tmp_path: Path) -> None:
+    root = tmp_path / "01_raw"
+    _write_dataset(root, "clinic", [
+        {"file": "good.jpg", "side": "right", "subject": "s1"},
+        {"file": "off.jpg", "side": "right", "subject": "s2", "shift_x": 120},  # points right of the foot
+    ])
+    raw_images = PartitionedDataset(path=str(root), dataset="foot_landmarks.io.datasets.ScanImageDataset").load()
+    raw_annotations = PartitionedDataset(path=str(root), dataset="foot_landmarks.io.datasets.ViaAnnotationsDataset").load()
+    annotations, points, annotation_rejections = collect_annotations(raw_annotations, OPTIONS["annotation_files"])
+    candidates, _ = validate_samples(annotations, points, annotation_rejections, raw_images, OPTIONS, strict=False, workers=1)
+    processed, crops, rejections = clean_prints(candidates, raw_images, OPTIONS, crop_height=120, workers=1)
+    assert list(processed["image"]) == ["good.jpg"] and list(crops) == ["clinic/good"]
+    assert list(rejections["file"]) == ["off.jpg"]
+    assert "fall outside the crop of the print found" in rejections["reason"].item()
 
 
 def test_strict_mode_stops_on_the_invalid_files(raw_root: Path) -> None:

@@ -303,6 +303,26 @@ def _clean_and_crop(
     }
 
 
+# A visible point lies on the print, which the crop holds with a margin; one this far outside
+# (a fraction of the crop height) means the crop holds another foot or lost part of this one.
+OFF_CROP_TOLERANCE = 0.02
+
+
+def points_off_crop(points: np.ndarray, visible, crop_hw: tuple[int, int]) -> str | None:
+    """Why a foot's annotated points do not fit its crop, or None when they do."""
+    h, w = crop_hw[:2]
+    tol = OFF_CROP_TOLERANCE * h
+    x, y = np.asarray(points, float).T
+    off = ((x < -tol) | (x > w - 1 + tol) | (y < -tol) | (y > h - 1 + tol)) & np.asarray(visible).astype(bool)
+    if not off.any():
+        return None
+    ids = ", ".join(str(i + 1) for i in np.flatnonzero(off))
+    return (
+        f"visible landmark(s) {ids} fall outside the crop of the print found: the crop holds another "
+        "foot or lost part of this one (toes apart from the sole)"
+    )
+
+
 def clean_prints(
     candidates: pd.DataFrame,
     raw_images: Mapping[str, Callable[[], ScanImage]],
@@ -354,9 +374,13 @@ def clean_prints(
             if foot["problem"]:
                 rows.append((dataset, image, foot["problem"]))
                 continue
+            crop, to_crop = foot["crop"], foot["to_crop"]
+            points = geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float))
+            if problem := points_off_crop(points, row["visible"], crop.shape):
+                rows.append((dataset, image, (f"{row['foot']} foot: " if row["foot"] else "") + problem))
+                continue
             stem = image.rsplit(".", 1)[0]
             sample_id = f"{dataset}/{stem}" + (f"__{row['foot']}" if row["foot"] else "")
-            crop, to_crop = foot["crop"], foot["to_crop"]
             processed.append(
                 {
                     **row,
@@ -369,7 +393,7 @@ def clean_prints(
                     "to_crop": to_crop.tolist(),
                     "to_mm": np.asarray(result["to_mm"]).tolist(),
                     "scale_source": result["scale_source"],
-                    "points": geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float)).tolist(),
+                    "points": points.tolist(),
                 }
             )
             crops[sample_id] = Image.fromarray(crop, mode="L")

@@ -16,6 +16,7 @@ from foot_landmarks.landmarks import LANDMARK_IDS
 from foot_landmarks.metrics import per_landmark_table, radial_errors_mm, summary
 from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.plotting import figure_to_image
+from foot_landmarks.refinement import refine_to_print, refines
 from foot_landmarks.tracking import log_variant_run
 
 EVALUATED_SPLITS = ("val", "test")
@@ -25,8 +26,10 @@ def _to_original(points_input: np.ndarray, to_input: np.ndarray) -> np.ndarray:
     return np.stack([apply_to_points(invert(m), p) for m, p in zip(to_input, points_input)])
 
 
-def _evaluated(model_input: dict) -> np.ndarray:
-    return np.flatnonzero(np.isin(model_input["split"], EVALUATED_SPLITS))
+def _evaluated(model_input: dict, limit: int | None = None) -> np.ndarray:
+    """Indices of the validation and test samples; with `limit`, the first `limit` of each (a
+    reduced configuration on a slow machine names it in its parameters)."""
+    return np.concatenate([np.flatnonzero(model_input["split"] == split)[: limit or None] for split in EVALUATED_SPLITS])
 
 
 def _predictions(model_input: dict, idx: np.ndarray, decoded: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
@@ -49,12 +52,43 @@ def _scale(model_input: dict) -> np.ndarray:
     return model_input["to_mm"] if "to_mm" in model_input else model_input["dpi"]
 
 
-def predict_landmarks(detector: LandmarkDetector, model_input: dict) -> dict:
-    """Points of the validation and test samples, with the variant's decoder and with argmax."""
-    idx = _evaluated(model_input)
+def _crop_to_input(row, to_input: np.ndarray) -> np.ndarray:
+    return compose(invert(np.asarray(row.to_crop, dtype=float)), to_input)
+
+
+def _load_crop(crops: dict, sample_id: str) -> np.ndarray:
+    crop = crops[sample_id]
+    return np.asarray((crop() if callable(crop) else crop).convert("L"))
+
+
+def predict_landmarks(
+    detector: LandmarkDetector, model_input: dict, samples: pd.DataFrame, crops: dict, training_params: dict
+) -> dict:
+    """Points of the validation and test samples, with the variant's decoder and with argmax;
+    for a variant with `refine: print`, first its points refined on the crops (its own result)."""
+    idx = _evaluated(model_input, training_params.get("max_eval_images"))
     heatmaps = detector.predict_heatmaps(model_input["images"][idx])
     decoders = dict.fromkeys([detector.config.get("decoder", "dark"), "argmax"])
-    return _predictions(model_input, idx, {d: detector.codec(d).decode(heatmaps) for d in decoders})
+    decoded = {d: detector.codec(d).decode(heatmaps) for d in decoders}
+    if detector.config.get("refine", "none") == "print":
+        points, confidence = decoded[next(iter(decoders))]
+        refined = _refined_on_crops(detector.config, points, model_input, idx, samples, crops)
+        decoded = {"refined": (refined, confidence), **decoded}
+    return _predictions(model_input, idx, decoded)
+
+
+def _refined_on_crops(
+    config: dict, points: np.ndarray, model_input: dict, idx: np.ndarray, samples: pd.DataFrame, crops: dict
+) -> np.ndarray:
+    """Input-frame points after the print refinement on each sample's crop (as inference does)."""
+    rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
+    refined = np.array(points, copy=True)
+    for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx])):
+        if refines(config, getattr(row, "page_kind", None)):
+            crop_to_input = _crop_to_input(row, to_input)
+            on_crop = refine_to_print(_load_crop(crops, row.Index), apply_to_points(invert(crop_to_input), points[i]))
+            refined[i] = apply_to_points(crop_to_input, on_crop)
+    return refined
 
 
 def predict_geometric_landmarks(samples: pd.DataFrame, crops: dict, model_input: dict) -> dict:
@@ -63,12 +97,9 @@ def predict_geometric_landmarks(samples: pd.DataFrame, crops: dict, model_input:
     idx = _evaluated(model_input)
     rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
     points, confidence = [], []
-    for row, (sample_id, to_input) in zip(rows.itertuples(), zip(model_input["sample_id"][idx], model_input["to_input"][idx])):
-        crop = crops[sample_id]
-        crop = np.asarray((crop() if callable(crop) else crop).convert("L"))
-        p, c = predict_geometric(crop, side="right")
-        crop_to_input = compose(invert(np.asarray(row.to_crop, dtype=float)), to_input)
-        points.append(apply_to_points(crop_to_input, p))
+    for row, to_input in zip(rows.itertuples(), model_input["to_input"][idx]):
+        p, c = predict_geometric(_load_crop(crops, row.Index), side="right")
+        points.append(apply_to_points(_crop_to_input(row, to_input), p))
         confidence.append(c)
     return _predictions(model_input, idx, {"geometric": (np.array(points), np.array(confidence))})
 

@@ -34,7 +34,7 @@ def _scoring() -> list[Node]:
 def evaluation_template(variant: str) -> Pipeline:
     return Pipeline(
         [
-            Node(predict_landmarks, ["detector", "model_input"], "predictions", name="predict_landmarks"),
+            Node(predict_landmarks, ["detector", "model_input", "samples", "crops", "params:training"], "predictions", name="predict_landmarks"),
             *_scoring(),
             Node(plot_learning_curves, "training_history", "learning_curves", name="plot_learning_curves"),
             Node(

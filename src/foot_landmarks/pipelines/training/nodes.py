@@ -78,8 +78,8 @@ def _subset(model_input: dict, split: str, limit: int | None = None) -> tuple[np
 
 def train_model(model_input: dict, model_params: dict, training_params: dict) -> tuple[LandmarkDetector, pd.DataFrame]:
     """Train on the `train` split, monitor on `val`; returns the detector and its learning history."""
-    limit = training_params.get("max_train_images")
-    train, valid = _subset(model_input, "train", limit), _subset(model_input, "val")
+    train = _subset(model_input, "train", training_params.get("max_train_images"))
+    valid = _subset(model_input, "val", training_params.get("max_eval_images"))
     log.info("training %s on %d images (%d validation)", model_params.get("encoder"), len(train[0]), len(valid[0]))
     detector, history = train_detector(train, valid, model_params, training_params)
     detector.info.update(

@@ -1,0 +1,113 @@
+"""The print refinement: points moved onto the exact extremes of a print of known geometry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from foot_landmarks.refinement import PrintRefinement, landmark_directions, refine_to_print, refines
+
+HEIGHT, WIDTH = 400, 200
+CENTRE = np.array([WIDTH / 2, HEIGHT / 2])
+# (cx, cy, semi-axis x, semi-axis y), upright right foot (hallux on the left); heel and second toe
+# share x = 100, so the axis 8 -> 2 is vertical before rotation.
+HEEL = (100, 335, 34, 42)
+BALL = (98, 160, 58, 40)
+MIDFOOT = (112, 250, 30, 80)
+TOES = [(58, 82, 17, 21), (100, 74, 10, 15), (124, 82, 9, 13), (145, 91, 8, 12), (163, 107, 7, 9)]
+SUPERSAMPLE = 4
+
+
+def _rotation(angle_deg: float) -> np.ndarray:
+    a = np.deg2rad(angle_deg)
+    return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+
+
+def render(angle_deg: float = 0.0, toes=TOES, extra=()) -> np.ndarray:
+    """Anti-aliased print (bright on black): pixel coverage of the ellipses, rotated about the
+    centre by `angle_deg`; `extra` are additional ellipses (pen marks)."""
+    offsets = (np.arange(SUPERSAMPLE) + 0.5) / SUPERSAMPLE - 0.5
+    rows = (np.arange(HEIGHT)[:, None] + offsets[None, :]).ravel()
+    cols = (np.arange(WIDTH)[:, None] + offsets[None, :]).ravel()
+    y, x = np.meshgrid(rows, cols, indexing="ij")
+    # each sample's position in the upright frame (inverse rotation)
+    upright = (np.stack([x - CENTRE[0], y - CENTRE[1]], -1) @ _rotation(angle_deg)) + CENTRE
+    ux, uy = upright[..., 0], upright[..., 1]
+    inside = np.zeros_like(ux, dtype=bool)
+    for cx, cy, ax, ay in (HEEL, BALL, MIDFOOT, *toes, *extra):
+        inside |= ((ux - cx) / ax) ** 2 + ((uy - cy) / ay) ** 2 <= 1
+    coverage = inside.reshape(HEIGHT, SUPERSAMPLE, WIDTH, SUPERSAMPLE).mean(axis=(1, 3))
+    return np.round(coverage * 255).astype(np.uint8)
+
+
+def ellipse_extreme(ellipse, direction) -> np.ndarray:
+    """The point of the ellipse farthest along unit `direction` (exact, upright frame)."""
+    cx, cy, ax, ay = ellipse
+    d = np.asarray(direction, dtype=float)
+    return np.array([cx, cy]) + np.array([ax**2 * d[0], ay**2 * d[1]]) / np.hypot(ax * d[0], ay * d[1])
+
+
+def truth(angle_deg: float = 0.0) -> np.ndarray:
+    distal, medial = np.array([0.0, -1.0]), np.array([-1.0, 0.0])
+    upright = [ellipse_extreme(t, distal) for t in TOES]
+    upright += [ellipse_extreme(BALL, medial), ellipse_extreme(BALL, -medial), ellipse_extreme(HEEL, -distal)]
+    return (np.array(upright) - CENTRE) @ _rotation(angle_deg).T + CENTRE
+
+
+@pytest.mark.parametrize("angle", [0.0, 9.0])
+def test_points_a_few_px_off_move_onto_the_exact_extremes(angle):
+    expected = truth(angle)
+    directions = landmark_directions(expected)
+    assert np.allclose(directions[7], _rotation(angle) @ [0, 1], atol=1e-9)  # the heel: posterior
+    rng = np.random.default_rng(3)
+    theta = rng.uniform(0, 2 * np.pi, len(expected))
+    start = expected + 3.5 * np.stack([np.cos(theta), np.sin(theta)], -1)  # a heatmap cell is ~5 crop px
+    refined = refine_to_print(render(angle), start)
+    along = np.sum((refined - expected) * directions, axis=1)
+    across = np.sum((refined - expected) * (directions @ [[0, 1], [-1, 0]]), axis=1)
+    assert np.abs(along).max() < 0.25, along  # on the edge, sub-pixel
+    # Across, the extreme of a smooth curve is only as sharp as LANDMARKS.md's flat run: on these
+    # curvatures (radius ~28 px) the outline's sub-pixel wobble moves it ~1-2 px; upright, the
+    # symmetric shapes pin it exactly.
+    assert np.abs(across).max() < (0.25 if angle == 0 else 3.0), across
+
+
+def test_a_pen_mark_beside_a_toe_is_not_taken_for_the_toe():
+    tip = truth()[1]
+    pen = (tip[0] + 4, tip[1] - 9, 12, 2.5)  # a stroke just above the second toe, not touching it
+    image = render(extra=[pen])
+    start = truth().copy()
+    start[1] += [1.5, 2.0]  # on the toe, a little inside
+    refined = refine_to_print(image, start)
+    assert np.linalg.norm(refined[1] - tip) < 1.0
+
+
+def test_a_toe_that_left_no_ink_keeps_the_networks_point():
+    no_fifth = render(toes=TOES[:4])
+    start = truth()
+    start[4] += [2.0, -3.0]  # the network's guess at the missing toe's tip
+    refined = refine_to_print(no_fifth, start)
+    np.testing.assert_array_equal(refined[4], start[4])  # nothing within the radius to move to
+    assert np.linalg.norm(refined[:4] - truth()[:4], axis=1).max() < 1.0
+
+
+def test_a_blank_crop_or_missing_points_change_nothing():
+    points = truth()
+    np.testing.assert_array_equal(refine_to_print(np.zeros((HEIGHT, WIDTH), np.uint8), points), points)
+    lost = points.copy()
+    lost[2] = np.nan
+    np.testing.assert_array_equal(refine_to_print(render(), lost), lost)
+
+
+def test_the_radius_bounds_how_far_a_point_moves():
+    settings = PrintRefinement(radius_fraction=0.01)  # 4 px on this 400 px crop
+    start = truth() + [0.0, 0.0]
+    start[7] += [9.0, 0.0]  # 9 px along the heel's flat bottom: its true extreme is out of reach
+    refined = refine_to_print(render(), start, settings)
+    assert np.linalg.norm(refined[7] - start[7]) <= 4.0 + 1e-9
+
+
+def test_which_variants_and_pages_are_refined():
+    assert refines({"refine": "print"}, "ink") and refines({"refine": "print"}, "bright on dark")
+    assert not refines({"refine": "print"}, "colour map")  # sensor cells are not the skin's edge
+    assert not refines({}, "ink") and not refines({"refine": "none"}, "ink")
