@@ -101,7 +101,7 @@ def test_a_blank_crop_or_missing_points_change_nothing():
 
 def test_the_radius_bounds_how_far_a_point_moves():
     settings = PrintRefinement(radius_fraction=0.01)  # 4 px on this 400 px crop
-    start = truth() + [0.0, 0.0]
+    start = truth()
     start[7] += [9.0, 0.0]  # 9 px along the heel's flat bottom: its true extreme is out of reach
     refined = refine_to_print(render(), start, settings)
     assert np.linalg.norm(refined[7] - start[7]) <= 4.0 + 1e-9

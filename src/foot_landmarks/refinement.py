@@ -45,10 +45,15 @@ class PrintRefinement:
 UNREFINED_PAGE_KINDS = ("colour map",)
 
 
+def variant_refines(model_config: dict) -> bool:
+    """Whether a variant has the print refinement (model parameter `refine: print`)."""
+    return model_config.get("refine", "none") == "print"
+
+
 def refines(model_config: dict, page_kind: str | None) -> bool:
-    """Whether a variant's points on a page of this kind get the print refinement (model
-    parameter `refine: print`; colour maps never, see the module docstring)."""
-    return model_config.get("refine", "none") == "print" and page_kind not in UNREFINED_PAGE_KINDS
+    """Whether a variant's points on a page of this kind get the print refinement (colour maps
+    never, see the module docstring)."""
+    return variant_refines(model_config) and page_kind not in UNREFINED_PAGE_KINDS
 
 
 def landmark_directions(points: np.ndarray) -> np.ndarray:

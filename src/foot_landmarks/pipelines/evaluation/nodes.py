@@ -16,7 +16,7 @@ from foot_landmarks.landmarks import LANDMARK_IDS
 from foot_landmarks.metrics import per_landmark_table, radial_errors_mm, summary
 from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.plotting import figure_to_image
-from foot_landmarks.refinement import refine_to_print, refines
+from foot_landmarks.refinement import refine_to_print, refines, variant_refines
 from foot_landmarks.tracking import log_variant_run
 
 EVALUATED_SPLITS = ("val", "test")
@@ -70,7 +70,7 @@ def predict_landmarks(
     heatmaps = detector.predict_heatmaps(model_input["images"][idx])
     decoders = dict.fromkeys([detector.config.get("decoder", "dark"), "argmax"])
     decoded = {d: detector.codec(d).decode(heatmaps) for d in decoders}
-    if detector.config.get("refine", "none") == "print":
+    if variant_refines(detector.config):
         points, confidence = decoded[next(iter(decoders))]
         refined = _refined_on_crops(detector.config, points, model_input, idx, samples, crops)
         decoded = {"refined": (refined, confidence), **decoded}

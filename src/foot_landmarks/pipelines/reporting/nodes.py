@@ -55,11 +55,10 @@ def collect_variant_runs(experiment: str) -> pd.DataFrame:
 def plot_accuracy_vs_compute(comparison: pd.DataFrame):
     """Test MRE (mm) against training GFLOP per image and against training time."""
     fig, (ax_flop, ax_time) = plt.subplots(1, 2, figsize=(11, 4))
-    reduced = False
+    # a reduced run (conf/table1_cpu) has a train_images limit, and says so
+    reduced = comparison["train_images"].notna() if "train_images" in comparison else pd.Series(False, comparison.index)
     for k, row in enumerate(comparison.itertuples()):
-        name = row.variant
-        if pd.notna(getattr(row, "train_images", None)):  # a reduced run (conf/table1_cpu) says so
-            name, reduced = name + "*", True
+        name = row.variant + ("*" if reduced[row.Index] else "")
         for ax, x in ((ax_flop, row.train_gflop_per_image), (ax_time, row.train_seconds)):
             if pd.isna(row.test_mre_mm):
                 continue
@@ -76,7 +75,7 @@ def plot_accuracy_vs_compute(comparison: pd.DataFrame):
     for ax in (ax_flop, ax_time):
         ax.set_yscale("log")
         ax.grid(alpha=0.3, which="both")
-    if reduced:
+    if reduced.any():
         fig.text(0.01, 0.01, "* reduced CPU configuration (conf/table1_cpu: epochs x images in the comparison table)", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
