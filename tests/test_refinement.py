@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from foot_landmarks.refinement import PrintRefinement, landmark_directions, refine_to_print, refines
+from foot_landmarks.geometry import apply_to_points, compose, invert, scale_matrix
+from foot_landmarks.refinement import PageDetail, PrintRefinement, landmark_directions, refine_to_print, refines
 
 HEIGHT, WIDTH = 400, 200
 CENTRE = np.array([WIDTH / 2, HEIGHT / 2])
@@ -23,12 +24,14 @@ def _rotation(angle_deg: float) -> np.ndarray:
     return np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
 
 
-def render(angle_deg: float = 0.0, toes=TOES, extra=()) -> np.ndarray:
+def render(angle_deg: float = 0.0, toes=TOES, extra=(), scale: int = 1) -> np.ndarray:
     """Anti-aliased print (bright on black): pixel coverage of the ellipses, rotated about the
-    centre by `angle_deg`; `extra` are additional ellipses (pen marks)."""
+    centre by `angle_deg`; `extra` are additional ellipses (pen marks). At `scale` s the image is
+    s times finer, pixel edges on pixel edges (as a resize makes it): its pixel x is the point
+    (x + 0.5) / s - 0.5 of the scale-1 frame (foot_landmarks.geometry.scale_matrix)."""
     offsets = (np.arange(SUPERSAMPLE) + 0.5) / SUPERSAMPLE - 0.5
-    rows = (np.arange(HEIGHT)[:, None] + offsets[None, :]).ravel()
-    cols = (np.arange(WIDTH)[:, None] + offsets[None, :]).ravel()
+    rows = ((np.arange(HEIGHT * scale)[:, None] + offsets[None, :] + 0.5) / scale - 0.5).ravel()
+    cols = ((np.arange(WIDTH * scale)[:, None] + offsets[None, :] + 0.5) / scale - 0.5).ravel()
     y, x = np.meshgrid(rows, cols, indexing="ij")
     # each sample's position in the upright frame (inverse rotation)
     upright = (np.stack([x - CENTRE[0], y - CENTRE[1]], -1) @ _rotation(angle_deg)) + CENTRE
@@ -36,7 +39,7 @@ def render(angle_deg: float = 0.0, toes=TOES, extra=()) -> np.ndarray:
     inside = np.zeros_like(ux, dtype=bool)
     for cx, cy, ax, ay in (HEEL, BALL, MIDFOOT, *toes, *extra):
         inside |= ((ux - cx) / ax) ** 2 + ((uy - cy) / ay) ** 2 <= 1
-    coverage = inside.reshape(HEIGHT, SUPERSAMPLE, WIDTH, SUPERSAMPLE).mean(axis=(1, 3))
+    coverage = inside.reshape(HEIGHT * scale, SUPERSAMPLE, WIDTH * scale, SUPERSAMPLE).mean(axis=(1, 3))
     return np.round(coverage * 255).astype(np.uint8)
 
 
@@ -111,3 +114,61 @@ def test_which_variants_and_pages_are_refined():
     assert refines({"refine": "print"}, "ink") and refines({"refine": "print"}, "bright on dark")
     assert not refines({"refine": "print"}, "colour map")  # sensor cells are not the skin's edge
     assert not refines({}, "ink") and not refines({"refine": "none"}, "ink")
+    assert not refines({"refine": "print"}, "ink", on_sheet=True)  # an ink-mat form's grid pattern
+
+
+# Stage 2: the "scan" is the same print rendered 4x finer; the crop the network saw is 4x coarser.
+SCAN_SCALE = 4
+
+
+def _scan_and_crop(angle: float, extra=()) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(crop, scan, crop px -> scan px): the crop is rendered at scale 1 (as if resized from the
+    scan), the scan at SCAN_SCALE."""
+    return render(angle, extra=extra), render(angle, extra=extra, scale=SCAN_SCALE), scale_matrix(SCAN_SCALE, SCAN_SCALE)
+
+
+@pytest.mark.parametrize("angle", [0.0, 9.0])
+def test_the_second_stage_places_points_on_the_scan_at_its_own_resolution(angle):
+    crop, scan, crop_to_scan = _scan_and_crop(angle)
+    expected = truth(angle)
+    directions = landmark_directions(expected)
+    rng = np.random.default_rng(5)
+    theta = rng.uniform(0, 2 * np.pi, len(expected))
+    start = expected + 3.5 * np.stack([np.cos(theta), np.sin(theta)], -1)
+    on_crop = refine_to_print(crop, start)
+    on_scan = refine_to_print(crop, start, detail=PageDetail(scan, crop_to_scan))
+
+    def along_in_scan_px(points):
+        return np.abs(np.sum((points - expected) * directions, axis=1)) * SCAN_SCALE
+
+    # On the edge within half a scan pixel (LANDMARKS.md's flat-run tolerance); across it within
+    # 1.5 scan px (the flat run of a turned curve is a few pixels wide; the answer is a vertex of
+    # the outline, as the truth is a pixel). Upright, the crop alone already pins the symmetric
+    # extremes; turned, the scan brings the error down to well under half the crop's.
+    across = np.abs(np.sum((on_scan - expected) * (directions @ [[0, 1], [-1, 0]]), axis=1)) * SCAN_SCALE
+    assert along_in_scan_px(on_scan).max() < 0.5, along_in_scan_px(on_scan)
+    assert across.max() < 1.5, across
+    if angle:
+        crop_error = np.linalg.norm(on_crop - expected, axis=1).mean()
+        assert np.linalg.norm(on_scan - expected, axis=1).mean() < 0.5 * crop_error
+
+
+def test_the_second_stage_does_not_take_a_pen_mark_beside_a_toe():
+    tip = truth()[1]
+    pen = (tip[0] + 4, tip[1] - 9, 12, 2.5)  # above the second toe, not touching it
+    _, scan_with_pen, crop_to_scan = _scan_and_crop(0.0, extra=[pen])
+    crop = render()  # the crop was cleaned: the pen mark is not on it
+    refined = refine_to_print(crop, truth(), detail=PageDetail(scan_with_pen, crop_to_scan))
+    assert np.linalg.norm(refined[1] - tip) < 0.5
+
+
+def test_page_detail_maps_crop_pixels_onto_the_scan():
+    to_crop = compose(scale_matrix(0.2, 0.2), np.array([[1.0, 0, -10], [0, 1, -20], [0, 0, 1]]))
+    to_page = np.array([[1.0, 0, 5], [0, 1, 7], [0, 0, 1]])  # e.g. a photographed page's box
+    detail = PageDetail.of_page(np.full((50, 40), 255, np.uint8), to_page, to_crop)
+    assert detail.image.max() == 0  # paper reads as background: print is bright
+    original = np.array([[100.0, 300.0]])
+    np.testing.assert_allclose(
+        apply_to_points(detail.crop_to_image, apply_to_points(to_crop, original)), apply_to_points(to_page, original)
+    )
+    np.testing.assert_allclose(invert(detail.crop_to_image) @ detail.crop_to_image, np.eye(3), atol=1e-12)

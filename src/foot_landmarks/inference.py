@@ -4,9 +4,10 @@ decode the file -> normalise the look to dark ink on light paper (foot_landmarks
 colour map, bright-on-dark scan; pure intensity maps, identity geometry) -> find every foot on
 the page (foot_landmarks.sheets) -> per foot: crop the page to its box (a matrix), preprocess
 (foot_landmarks.preprocessing) -> resize to the network's input -> network -> heatmap decoding
--> (variants with `refine: print`) each point moved onto the print by its rule on the crop
-(foot_landmarks.refinement) -> inverse of every geometric step -> mm from the scan's dpi or, on a photographed sheet without
-one, from page calibration (`page_size`: the sheet's corners -> homography -> mm on the page).
+-> (variants with `refine: print`) each point moved onto the print by its rule, on the crop
+and then on the scan at full resolution (foot_landmarks.refinement) -> inverse of every
+geometric step -> mm from the scan's dpi or, on a photographed sheet without one, from page
+calibration (`page_size`: the sheet's corners -> homography -> mm on the page).
 
 One foot on the image: exactly 8 rows, `foot` "" (processed on the whole page, as before).
 Several feet (a two-panel form, a podoscope photo of both feet): 8 rows per foot, `foot`
@@ -33,8 +34,8 @@ from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES
-from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, page_scale, read_page
-from foot_landmarks.refinement import refine_to_print, refines
+from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, page_scale, read_detail_page, read_page
+from foot_landmarks.refinement import PageDetail, refine_to_print, refines
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +121,16 @@ class ScanPredictor:
             inputs.append(input_image)
             resizes.append(resize)
         points_input, confidence = self.detector.predict(np.stack(inputs))
+        refined = refines(self.detector.config, page.kind, on_sheet=any(foot for foot, _ in feet))
+        # the refinement's second stage reads the scan at full resolution (decoded once more)
+        detail = read_detail_page(scan, self.analysis_long_side) if refined else None
         tables = []
         for i, (foot, processed) in enumerate(feet):
             on_crop = geo.apply_to_points(geo.invert(resizes[i]), points_input[i])
-            if refines(self.detector.config, page.kind):
-                on_crop = refine_to_print(processed.crop, on_crop)
+            if refined:
+                on_crop = refine_to_print(
+                    processed.crop, on_crop, detail=PageDetail.of_page(detail.gray, detail.to_work, processed.to_crop)
+                )
             points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)
             mm = geo.apply_to_points(to_mm, points)
             side_source = processed.side_source

@@ -89,6 +89,16 @@ def read_page(scan: ScanImage, reduce: int = 1) -> Page:
     return Page(gray, to_work, normalised.kind, list(normalised.steps), corners)
 
 
+def read_detail_page(scan: ScanImage, analysis_long_side: int = 400) -> Page:
+    """The page at scan resolution for the print refinement's second stage
+    (foot_landmarks.refinement): read and normalised as for the crops, its form borders and ruler
+    lines erased; the rest of the ink is kept (the refinement takes the print part nearest each
+    point, and the crop's cleaning, made on a small copy, would cut faint toe rims off)."""
+    page = read_page(scan, 1)
+    page.gray = erase_lines(page.gray, analyse_page(page.gray, analysis_long_side))
+    return page
+
+
 def _crop(gray: np.ndarray, to_work: geo.Matrix, config: str | None, settings: CropSettings) -> ProcessedPrint:
     return crop_print(
         gray, to_work, config, settings.crop_height, settings.margin, settings.analysis_long_side, settings.segmentation

@@ -3,6 +3,8 @@ test splits, map the points back to original scan pixels, score them, draw them,
 
 from __future__ import annotations
 
+import logging
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -16,10 +18,13 @@ from foot_landmarks.landmarks import LANDMARK_IDS
 from foot_landmarks.metrics import per_landmark_table, radial_errors_mm, summary
 from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.plotting import figure_to_image
-from foot_landmarks.refinement import refine_to_print, refines, variant_refines
+from foot_landmarks.pages import Page, read_detail_page
+from foot_landmarks.refinement import PageDetail, refine_to_print, refines, variant_refines
 from foot_landmarks.tracking import log_variant_run
 
 EVALUATED_SPLITS = ("val", "test")
+
+log = logging.getLogger(__name__)
 
 
 def _to_original(points_input: np.ndarray, to_input: np.ndarray) -> np.ndarray:
@@ -62,32 +67,57 @@ def _load_crop(crops: dict, sample_id: str) -> np.ndarray:
 
 
 def predict_landmarks(
-    detector: LandmarkDetector, model_input: dict, samples: pd.DataFrame, crops: dict, training_params: dict
+    detector: LandmarkDetector,
+    model_input: dict,
+    samples: pd.DataFrame,
+    crops: dict,
+    raw_images: dict,
+    training_params: dict,
 ) -> dict:
     """Points of the validation and test samples, with the variant's decoder and with argmax;
-    for a variant with `refine: print`, first its points refined on the crops (its own result)."""
+    for a variant with `refine: print`, first its points refined on the crops and then on the
+    scans themselves (its own result, as inference makes it)."""
     idx = _evaluated(model_input, training_params.get("max_eval_images"))
     heatmaps = detector.predict_heatmaps(model_input["images"][idx])
     decoders = dict.fromkeys([detector.config.get("decoder", "dark"), "argmax"])
     decoded = {d: detector.codec(d).decode(heatmaps) for d in decoders}
     if variant_refines(detector.config):
         points, confidence = decoded[next(iter(decoders))]
-        refined = _refined_on_crops(detector.config, points, model_input, idx, samples, crops)
+        refined = _refined_on_prints(detector.config, points, model_input, idx, samples, crops, raw_images)
         decoded = {"refined": (refined, confidence), **decoded}
     return _predictions(model_input, idx, decoded)
 
 
-def _refined_on_crops(
-    config: dict, points: np.ndarray, model_input: dict, idx: np.ndarray, samples: pd.DataFrame, crops: dict
+def _refined_on_prints(
+    config: dict,
+    points: np.ndarray,
+    model_input: dict,
+    idx: np.ndarray,
+    samples: pd.DataFrame,
+    crops: dict,
+    raw_images: dict,
 ) -> np.ndarray:
-    """Input-frame points after the print refinement on each sample's crop (as inference does)."""
+    """Input-frame points after the print refinement (as inference does): on each sample's crop,
+    then on its scan at full resolution (foot_landmarks.pages.read_detail_page)."""
     rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
     refined = np.array(points, copy=True)
-    for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx])):
-        if refines(config, getattr(row, "page_kind", None)):
-            crop_to_input = _crop_to_input(row, to_input)
-            on_crop = refine_to_print(_load_crop(crops, row.Index), apply_to_points(invert(crop_to_input), points[i]))
-            refined[i] = apply_to_points(crop_to_input, on_crop)
+    pages: dict[str, Page] = {}  # the two feet of a sheet share one decoding
+    todo = [(i, row, to_input) for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx]))]
+    todo = [t for t in todo if refines(config, getattr(t[1], "page_kind", None), on_sheet=bool(getattr(t[1], "foot", "")))]
+    for n, (i, row, to_input) in enumerate(todo, start=1):
+        if row.partition not in pages:
+            pages = {row.partition: read_detail_page(raw_images[row.partition]())}
+        page = pages[row.partition]
+        to_crop = np.asarray(row.to_crop, dtype=float)
+        crop_to_input = _crop_to_input(row, to_input)
+        on_crop = refine_to_print(
+            _load_crop(crops, row.Index),
+            apply_to_points(invert(crop_to_input), points[i]),
+            detail=PageDetail.of_page(page.gray, page.to_work, to_crop),
+        )
+        refined[i] = apply_to_points(crop_to_input, on_crop)
+        if n % 100 == 0 or n == len(todo):
+            log.info("refined on the scans: %d/%d feet", n, len(todo))
     return refined
 
 

@@ -34,7 +34,12 @@ def _scoring() -> list[Node]:
 def evaluation_template(variant: str) -> Pipeline:
     return Pipeline(
         [
-            Node(predict_landmarks, ["detector", "model_input", "samples", "crops", "params:training"], "predictions", name="predict_landmarks"),
+            Node(
+                predict_landmarks,
+                ["detector", "model_input", "samples", "crops", "raw_images", "params:training"],
+                "predictions",
+                name="predict_landmarks",
+            ),
             *_scoring(),
             Node(plot_learning_curves, "training_history", "learning_curves", name="plot_learning_curves"),
             Node(
@@ -70,7 +75,7 @@ def namespaced(template: Pipeline, variant: str) -> Pipeline:
     return Pipeline(
         template,
         namespace=variant,
-        inputs={"samples", "crops"} & template.inputs(),
+        inputs={"samples", "crops", "raw_images"} & template.inputs(),
         parameters={
             f"params:{name}": f"params:{variant}.{name}" if name in ("model", "training") else f"params:{name}"
             for name in ("model", "training", "registry")
