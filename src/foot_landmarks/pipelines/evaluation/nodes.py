@@ -18,7 +18,7 @@ from foot_landmarks.landmarks import LANDMARK_IDS
 from foot_landmarks.metrics import per_landmark_table, radial_errors_mm, summary
 from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.plotting import figure_to_image
-from foot_landmarks.pages import Page, read_detail_page
+from foot_landmarks.pages import read_detail_page
 from foot_landmarks.refinement import PageDetail, refine_to_print, refines, variant_refines
 from foot_landmarks.tracking import log_variant_run
 
@@ -88,6 +88,12 @@ def predict_landmarks(
     return _predictions(model_input, idx, decoded)
 
 
+def _on_sheet(row) -> bool:
+    """Whether the sample is one foot of a sheet with several (its `foot` label is set)."""
+    foot = getattr(row, "foot", "")
+    return isinstance(foot, str) and foot != ""
+
+
 def _refined_on_prints(
     config: dict,
     points: np.ndarray,
@@ -101,13 +107,13 @@ def _refined_on_prints(
     then on its scan at full resolution (foot_landmarks.pages.read_detail_page)."""
     rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
     refined = np.array(points, copy=True)
-    pages: dict[str, Page] = {}  # the two feet of a sheet share one decoding
-    todo = [(i, row, to_input) for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx]))]
-    todo = [t for t in todo if refines(config, getattr(t[1], "page_kind", None), on_sheet=bool(getattr(t[1], "foot", "")))]
+    todo = [
+        (i, row, to_input)
+        for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx]))
+        if refines(config, getattr(row, "page_kind", None), on_sheet=_on_sheet(row))
+    ]
     for n, (i, row, to_input) in enumerate(todo, start=1):
-        if row.partition not in pages:
-            pages = {row.partition: read_detail_page(raw_images[row.partition]())}
-        page = pages[row.partition]
+        page = read_detail_page(raw_images[row.partition]())
         to_crop = np.asarray(row.to_crop, dtype=float)
         crop_to_input = _crop_to_input(row, to_input)
         on_crop = refine_to_print(
