@@ -127,3 +127,33 @@ def test_points_on_print(tables, name):
     off = _distance_off_ink(SAMPLES / name, tables[name][["x_px", "y_px"]].to_numpy())
     limit = OFF_PRINT_SHARE * long_side
     assert off.max() <= limit, f"{name}: points off the print by {np.round(off, 1)} px (limit {limit:.0f})"
+
+
+# Toe tips lie on five different toes: on an adult foot neighbouring tips are ~6-8 % of the foot
+# length apart (7.1 and 7.2 % on the two samples that pass).
+MIN_TOE_SPACING_SHARE = 0.03  # of the foot length (point 8 to point 2)
+TOES_SHARED = pytest.mark.xfail(
+    reason="real prints unlike the generated ones (faint grid toes, photographed or glass-plate toes): "
+    "the network puts two toe points on one toe (session 4: spacing 0-2.3 % of the foot length)",
+    strict=False,
+)
+SHARED_TOES = {
+    "zjc798719285_FootDetector/zjc_1531.jpg",
+    "crisanher96_PaginaWebHuellaPlantar/podoscope_5ORI20181029232426.jpg",
+    "pabrd_footprintDetection/pabrd_ugo.jpg",
+    "pabrd_footprintDetection/pabrd_cassius.jpg",
+}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=TOES_SHARED) if n in SHARED_TOES else n for n in sorted(EXPECTED_FEET)]
+)
+def test_toe_points_on_different_toes(tables, name):
+    for foot, table in tables[name].groupby("foot"):
+        xy = table.set_index("landmark")[["x_px", "y_px"]]
+        length = float(np.hypot(*(xy.loc[8] - xy.loc[2])))
+        toes = xy.loc[[1, 2, 3, 4, 5]].to_numpy()
+        spacing = np.hypot(*(toes[:, None] - toes[None]).transpose(2, 0, 1))[np.triu_indices(5, 1)]
+        assert spacing.min() >= MIN_TOE_SPACING_SHARE * length, (
+            f"{name} {foot or 'one foot'}: two toe points {spacing.min():.0f} px apart (foot {length:.0f} px)"
+        )
