@@ -172,3 +172,22 @@ def test_page_detail_maps_crop_pixels_onto_the_scan():
         apply_to_points(detail.crop_to_image, apply_to_points(to_crop, original)), apply_to_points(to_page, original)
     )
     np.testing.assert_allclose(invert(detail.crop_to_image) @ detail.crop_to_image, np.eye(3), atol=1e-12)
+
+
+def test_two_toe_points_on_one_toe_take_the_five_toes_in_medial_order():
+    # The network's toes 3 and 4 both on toe 3 and its toe 5 on toe 4 (seen on a real scan): the
+    # print shows five separate toes, and LANDMARKS.md numbers them from the medial side.
+    expected = truth()
+    start = expected.copy()
+    start[3] = expected[2] + [1.0, 2.0]
+    start[4] = expected[3] + [1.0, 2.0]
+    refined = refine_to_print(render(), start)
+    assert np.linalg.norm(refined[:5] - expected[:5], axis=1).max() < 1.0
+
+
+def test_with_fewer_than_five_toe_prints_the_networks_toes_are_kept():
+    four_toes = render(toes=TOES[:4])  # the little toe left no ink: no numbering to go by
+    start = truth()
+    start[3] = truth()[2] + [1.0, 2.0]  # toe 4's point on toe 3
+    refined = refine_to_print(four_toes, start)
+    assert np.linalg.norm(refined[3] - truth()[2]) < 1.0  # refined on the toe the network chose

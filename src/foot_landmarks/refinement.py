@@ -9,6 +9,8 @@ and on that part's sub-pixel outline, within a radius of the point, the extreme 
 direction (distal for toe tips, medial / lateral for 6 / 7, posterior for 8) with the flat-run
 midpoint rule. The axis is then taken again from the refined points 8 and 2, as LANDMARKS.md
 defines it. A point with no print within the radius (a toe that left no ink) is left as it was.
+When two toe points fall on one toe and the print shows exactly five separate toes, the toes are
+taken in medial-to-lateral order instead, as LANDMARKS.md numbers them.
 
 Stage 2, where the scan itself is at hand (a `PageDetail`: evaluation re-reads it, inference has
 it): the same rule once more on the page at scan resolution (0.085 mm a pixel at 300 dpi, five
@@ -46,6 +48,7 @@ from foot_landmarks.models.geometric import print_intensity, print_mask
 # The flat-run tolerance of LANDMARKS.md is 0.5 px of the 300 dpi scan; a crop pixel is ~5 of those.
 CROP_FLAT_RUN_TOLERANCE_PX = 0.1
 OUTLINE_MARGIN_PX = 2  # the outline is traced on the component's box grown by this much
+MIN_TOE_AREA_SHARE = 0.002  # of the print's area: a smaller part is a speck, not a toe print
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,24 @@ class PrintOutline:
         col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
         return int(self.parts[self._nearest[0][row, col], self._nearest[1][row, col]])
 
+    def separate_toes(self, points: np.ndarray) -> list[int] | None:
+        """Labels of the five toe prints, medial to lateral, when the print shows exactly five
+        parts apart from the sole and distal of the forefoot extremes; None otherwise.
+
+        `points`: the network's (8, 2) points, which say where the sole (6, 7, 8) and the axis are.
+        """
+        sole = {self.part_at(points[k - 1]) for k in (MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL)}
+        directions = landmark_directions(points)
+        distal, medial = directions[1], directions[MEDIAL_FOREFOOT - 1]
+        front = max(points[MEDIAL_FOREFOOT - 1] @ distal, points[LATERAL_FOREFOOT - 1] @ distal)
+        areas = np.bincount(self.parts.ravel())
+        labels = [k for k in range(1, len(areas)) if k not in sole and areas[k] >= MIN_TOE_AREA_SHARE * areas[1:].sum()]
+        if not labels:
+            return None
+        centres = np.asarray(ndimage.center_of_mass(self.parts > 0, self.parts, labels))[:, ::-1]  # (x, y)
+        toes = [(float(c @ medial), k) for c, k in zip(centres, labels) if c @ distal > front]
+        return [k for _, k in sorted(toes, reverse=True)] if len(toes) == 5 else None
+
     def outline(self, part: int) -> np.ndarray:
         """(N, 2) sub-pixel points (x, y) of the part's outline at the print's level."""
         if part not in self._outlines:
@@ -207,6 +228,13 @@ def refine_to_print(
         return points.copy()
     radius = settings.radius_fraction * outline.parts.shape[0]
     parts = [outline.part_at(p) for p in points]  # chosen once, from the network's points
+    reach = [radius] * len(points)
+    if len(set(parts[: len(TOE_IDS)])) < len(TOE_IDS) and (toes := outline.separate_toes(points)) is not None:
+        # two toe points on one toe while the print shows five toes: toes are numbered from the
+        # medial side (LANDMARKS.md), so each point takes its toe, wherever the network put it
+        for k, toe in enumerate(toes):
+            if toe != parts[k]:
+                parts[k], reach[k] = toe, np.inf
     refined = points.copy()
     for _ in range(settings.axis_iterations):
         if np.linalg.norm(refined[1] - refined[HEEL - 1]) < 1:
@@ -216,7 +244,7 @@ def refine_to_print(
             if part == 0:
                 continue
             xy = outline.outline(part)
-            near = xy[np.hypot(*(xy - start).T) <= radius]
+            near = xy[np.hypot(*(xy - start).T) <= reach[k]]
             if len(near):
                 refined[k] = flat_run_extreme(near, directions[k], CROP_FLAT_RUN_TOLERANCE_PX)
     if detail is None or np.linalg.norm(refined[1] - refined[HEEL - 1]) < 1:
