@@ -34,7 +34,7 @@ from foot_landmarks import geometry as geo
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES
-from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, page_scale, read_detail_page, read_page
+from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, detail_page, page_scale, read_page
 from foot_landmarks.refinement import PageDetail, refine_to_print, refines
 
 log = logging.getLogger(__name__)
@@ -122,8 +122,12 @@ class ScanPredictor:
             resizes.append(resize)
         points_input, confidence = self.detector.predict(np.stack(inputs))
         refined = refines(self.detector.config, page.kind, on_sheet=any(foot for foot, _ in feet))
-        # the refinement's second stage reads the scan at full resolution (decoded once more)
-        detail = read_detail_page(scan, self.analysis_long_side) if refined else None
+        # the refinement's second stage reads the scan at full resolution (decoded once more
+        # unless the page already was)
+        detail = None
+        if refined:
+            full = page if reduce == 1 else read_page(scan, 1)
+            detail = detail_page(full, self.analysis_long_side)
         tables = []
         for i, (foot, processed) in enumerate(feet):
             on_crop = geo.apply_to_points(geo.invert(resizes[i]), points_input[i])

@@ -89,14 +89,18 @@ def read_page(scan: ScanImage, reduce: int = 1) -> Page:
     return Page(gray, to_work, normalised.kind, list(normalised.steps), corners)
 
 
+def detail_page(page: Page, analysis_long_side: int = 400) -> Page:
+    """A page read at scan resolution (read_page with reduce 1), ready for the print refinement's
+    second stage (foot_landmarks.refinement): its form borders and ruler lines erased; the rest of
+    the ink is kept (the refinement takes the print part nearest each point, and the crop's
+    cleaning, made on a small copy, would cut faint toe rims off)."""
+    gray = erase_lines(page.gray, analyse_page(page.gray, analysis_long_side))
+    return Page(gray, page.to_work, page.kind, list(page.steps), page.page_corners)
+
+
 def read_detail_page(scan: ScanImage, analysis_long_side: int = 400) -> Page:
-    """The page at scan resolution for the print refinement's second stage
-    (foot_landmarks.refinement): read and normalised as for the crops, its form borders and ruler
-    lines erased; the rest of the ink is kept (the refinement takes the print part nearest each
-    point, and the crop's cleaning, made on a small copy, would cut faint toe rims off)."""
-    page = read_page(scan, 1)
-    page.gray = erase_lines(page.gray, analyse_page(page.gray, analysis_long_side))
-    return page
+    """`scan` read and normalised at scan resolution as for the crops, then detail_page."""
+    return detail_page(read_page(scan, 1), analysis_long_side)
 
 
 def _crop(gray: np.ndarray, to_work: geo.Matrix, config: str | None, settings: CropSettings) -> ProcessedPrint:

@@ -111,6 +111,19 @@ def landmark_directions(points: np.ndarray) -> np.ndarray:
     return directions
 
 
+def _half_way_level(intensity: np.ndarray, mask: np.ndarray) -> float:
+    """The edge between print (`mask`) and background: half-way between their median intensities."""
+    return 0.5 * (float(np.median(intensity[mask])) + float(np.median(intensity[~mask])))
+
+
+def _part_nearest(parts: np.ndarray, nearest: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> int:
+    """Label in `parts` of the print pixel nearest to point (x, y) (`nearest`: the row and column
+    indices of a distance transform of the background)."""
+    h, w = parts.shape
+    col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
+    return int(parts[nearest[0][row, col], nearest[1][row, col]])
+
+
 class PrintOutline:
     """The print of one crop: its parts (connected components) and their sub-pixel outlines."""
 
@@ -118,10 +131,9 @@ class PrintOutline:
         self.smooth, self.level = print_intensity(crop, print_is_bright=True)
         mask = print_mask(self.smooth, self.level)
         if mask.any() and (~mask).any():
-            # Li's level decides WHAT is print (it keeps faint toes) but sits low on an edge; the
-            # edge itself is where the intensity is half-way from background to print (measured:
-            # Li's level puts extremes ~0.8 px outside a rendered ellipse, this one on it)
-            self.level = 0.5 * (float(np.median(self.smooth[mask])) + float(np.median(self.smooth[~mask])))
+            # Li's level decides WHAT is print (it keeps faint toes) but sits low on an edge (measured:
+            # Li's level puts extremes ~0.8 px outside a rendered ellipse, the half-way one on it)
+            self.level = _half_way_level(self.smooth, mask)
         self.parts = label(mask, connectivity=2)
         # for every pixel, the nearest print pixel: which part a point belongs to
         self._nearest = ndimage.distance_transform_edt(~mask, return_indices=True, return_distances=False) if mask.any() else None
@@ -129,11 +141,7 @@ class PrintOutline:
 
     def part_at(self, xy: np.ndarray) -> int:
         """Label of the print part nearest to point (x, y); 0 when the crop has no print."""
-        if self._nearest is None:
-            return 0
-        h, w = self.parts.shape
-        col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
-        return int(self.parts[self._nearest[0][row, col], self._nearest[1][row, col]])
+        return 0 if self._nearest is None else _part_nearest(self.parts, self._nearest, xy)
 
     def separate_toes(self, points: np.ndarray) -> list[int] | None:
         """Labels of the five toe prints, medial to lateral, when the print shows exactly five
@@ -146,7 +154,8 @@ class PrintOutline:
         distal, medial = directions[1], directions[MEDIAL_FOREFOOT - 1]
         front = max(points[MEDIAL_FOREFOOT - 1] @ distal, points[LATERAL_FOREFOOT - 1] @ distal)
         areas = np.bincount(self.parts.ravel())
-        labels = [k for k in range(1, len(areas)) if k not in sole and areas[k] >= MIN_TOE_AREA_SHARE * areas[1:].sum()]
+        min_area = MIN_TOE_AREA_SHARE * areas[1:].sum()
+        labels = [k for k in range(1, len(areas)) if k not in sole and areas[k] >= min_area]
         if not labels:
             return None
         centres = np.asarray(ndimage.center_of_mass(self.parts > 0, self.parts, labels))[:, ::-1]  # (x, y)
@@ -181,16 +190,13 @@ def _window_outline(image: np.ndarray, centre: np.ndarray, radius: float) -> np.
     window = image[y0:y1, x0:x1].astype(float)
     if window.size == 0 or np.ptp(window) < MIN_WINDOW_CONTRAST:
         return np.zeros((0, 2))
-    split = window > threshold_otsu(window)
-    level = 0.5 * (float(np.median(window[split])) + float(np.median(window[~split])))
+    level = _half_way_level(window, window > threshold_otsu(window))
     mask = window > level
     if not mask.any():
         return np.zeros((0, 2))
     parts = label(mask, connectivity=2)
     nearest = ndimage.distance_transform_edt(~mask, return_indices=True, return_distances=False)
-    row = int(np.clip(round(centre[1] - y0), 0, window.shape[0] - 1))
-    col = int(np.clip(round(centre[0] - x0), 0, window.shape[1] - 1))
-    part = parts[nearest[0][row, col], nearest[1][row, col]]
+    part = _part_nearest(parts, nearest, centre - [x0, y0])
     lines = find_contours(np.pad(np.where(parts == part, window, window.min()), 1), level)
     if not lines:
         return np.zeros((0, 2))

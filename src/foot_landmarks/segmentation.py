@@ -131,6 +131,13 @@ def _body_parts(foot, regions, labels: np.ndarray, foot_mask: np.ndarray, p: Seg
     return parts
 
 
+def _joined_ink(ink: np.ndarray, radius: int, p: SegmentationParams) -> np.ndarray:
+    """`ink` with its texture joined into regions (a closing of `radius` px) and specks removed."""
+    h, w = ink.shape
+    ink = morphology.closing(ink, morphology.disk(radius))
+    return morphology.remove_small_objects(ink, max_size=max(1, int(p.min_component_frac * h * w)))
+
+
 @dataclass
 class _ToeJudge:
     """Why a component beside the foot is not a toe print (None: it is one)."""
@@ -177,10 +184,8 @@ def segment_print(gray: np.ndarray, params: SegmentationParams | None = None) ->
     p = params or SegmentationParams()
     h, w = gray.shape
     threshold = ink_threshold(gray)
-    ink = _drop_edge_shadows(gray <= threshold, p)
     radius = max(1, round(p.closing_radius_frac * max(h, w)))
-    ink = morphology.closing(ink, morphology.disk(radius))
-    ink = morphology.remove_small_objects(ink, max_size=max(1, int(p.min_component_frac * h * w)))
+    ink = _joined_ink(_drop_edge_shadows(gray <= threshold, p), radius, p)
     labels = measure.label(ink, connectivity=2)
     regions = measure.regionprops(labels, intensity_image=gray)
     empty = PrintSegmentation(np.zeros_like(ink), (0, 0, 0, 0), threshold, found=False)
@@ -225,8 +230,7 @@ def segment_print(gray: np.ndarray, params: SegmentationParams | None = None) ->
     # toe's region is the toe with its faint rim).
     paper = float(np.median(gray))
     if paper > threshold:
-        faint = morphology.closing(gray <= threshold + p.faint_ink_frac * (paper - threshold), morphology.disk(radius))
-        faint = morphology.remove_small_objects(faint, max_size=max(1, int(p.min_component_frac * h * w)))
+        faint = _joined_ink(gray <= threshold + p.faint_ink_frac * (paper - threshold), radius, p)
         faint_labels = measure.label(faint, connectivity=2)
         # a region that reaches the sole is left alone (on an ink-mat form it also holds the
         # mat's faint halo around the whole foot)
