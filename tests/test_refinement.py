@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from skimage.measure import label
 
 from foot_landmarks.geometry import apply_to_points, compose, invert, scale_matrix
-from foot_landmarks.refinement import PageDetail, PrintRefinement, landmark_directions, refine_to_print, refines
+from foot_landmarks.refinement import (
+    PageDetail,
+    PrintRefinement,
+    landmark_directions,
+    refine_to_print,
+    refines,
+)
 
 HEIGHT, WIDTH = 400, 200
 CENTRE = np.array([WIDTH / 2, HEIGHT / 2])
@@ -183,6 +190,36 @@ def test_two_toe_points_on_one_toe_take_the_five_toes_in_medial_order():
     start[4] = expected[3] + [1.0, 2.0]
     refined = refine_to_print(render(), start)
     assert np.linalg.norm(refined[:5] - expected[:5], axis=1).max() < 1.0
+
+
+def test_a_little_toe_joined_to_the_ball_by_a_neck_still_counts_as_a_toe():
+    # A little toe pressed against the ball (seen on a real bare-sole scan): its print joins the
+    # sole through a narrow neck, so the print shows four separate toes; with the neck cut there
+    # are five, and the network's toes 4 and 5 (both on toe 4) take them in medial order.
+    neck = (155, 131, 2.5, 22)  # 5 px wide, from the little toe's print to the ball's
+    joined = render(extra=[neck])
+    parts = label(joined > 127)
+    assert parts[107, 163] == parts[160, 98]  # the case: little toe and ball are one part
+    expected = truth()
+    start = expected.copy()
+    start[4] = expected[3] + [1.0, 2.0]
+    refined = refine_to_print(joined, start)
+    assert np.linalg.norm(refined[:5] - expected[:5], axis=1).max() < 1.0
+
+
+def test_with_the_hallux_joined_to_the_sole_the_four_lesser_toes_take_points_2_to_5():
+    # A hallux pressed broadly against the ball (seen on a real bare-sole scan): four lesser toe
+    # prints apart from the sole, numbered 2-5 from the medial side; point 1 stays on the hallux.
+    base = (60, 117, 12, 18)  # 24 px wide: no neck to cut
+    joined = render(extra=[base])
+    parts = label(joined > 127)
+    assert parts[82, 58] == parts[160, 98]  # the case: hallux and ball are one part
+    expected = truth()
+    start = expected.copy()
+    start[4] = expected[3] + [1.0, 2.0]  # the network's toe 5 on toe 4
+    refined = refine_to_print(joined, start)
+    assert np.linalg.norm(refined[1:5] - expected[1:5], axis=1).max() < 1.0
+    assert np.linalg.norm(refined[0] - expected[0]) < 1.0
 
 
 def test_with_fewer_than_five_toe_prints_the_networks_toes_are_kept():

@@ -9,8 +9,9 @@ and on that part's sub-pixel outline, within a radius of the point, the extreme 
 direction (distal for toe tips, medial / lateral for 6 / 7, posterior for 8) with the flat-run
 midpoint rule. The axis is then taken again from the refined points 8 and 2, as LANDMARKS.md
 defines it. A point with no print within the radius (a toe that left no ink) is left as it was.
-When two toe points fall on one toe and the print shows exactly five separate toes, the toes are
-taken in medial-to-lateral order instead, as LANDMARKS.md numbers them.
+When two toe points fall on one toe and the print shows its toes apart (five toe prints, or four
+beside a hallux joined to the sole; a toe joined to the sole by a narrow neck counts as apart),
+the toes are taken in medial-to-lateral order instead, as LANDMARKS.md numbers them.
 
 Stage 2, where the scan itself is at hand (a `PageDetail`: evaluation re-reads it, inference has
 it): the same rule once more on the page at scan resolution (0.085 mm a pixel at 300 dpi, five
@@ -39,6 +40,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.filters import threshold_otsu
 from skimage.measure import find_contours, label
+from skimage.morphology import disk, opening
 
 from foot_landmarks.extremes import FLAT_RUN_TOLERANCE_PX, flat_run_extreme
 from foot_landmarks.geometry import apply_to_points, compose, invert
@@ -49,6 +51,8 @@ from foot_landmarks.models.geometric import print_intensity, print_mask
 CROP_FLAT_RUN_TOLERANCE_PX = 0.1
 OUTLINE_MARGIN_PX = 2  # the outline is traced on the component's box grown by this much
 MIN_TOE_AREA_SHARE = 0.002  # of the print's area: a smaller part is a speck, not a toe print
+# of the crop's height: a neck narrower than about twice this joins a toe to the sole (~2.5 mm)
+NECK_RADIUS_FRACTION = 0.008
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,9 @@ def refines(model_config: dict, page_kind: str | None, on_sheet: bool = False) -
     or a pressure plate): there the print is a pattern of grid lines, dots or sensor cells whose
     edge lies up to a pitch away from the skin's. Measured (session 4's model, DARK alone vs
     refined): photographed forms test SDR@4mm 97.3 vs 92.9 %, validation forms 2.23 vs 2.48 mm;
-    pressure maps MRE 2.08 vs 3.00 mm.
+    pressure maps MRE 2.08 vs 3.00 mm. Not even the toe numbering (session 5): on ink-mat grids
+    the crop's parts are not the toes, and it moved 2 of 54 validation sheet feet, both from
+    ~1 mm to 15-35 mm.
     """
     return variant_refines(model_config) and page_kind not in UNREFINED_PAGE_KINDS and not on_sheet
 
@@ -116,12 +122,18 @@ def _half_way_level(intensity: np.ndarray, mask: np.ndarray) -> float:
     return 0.5 * (float(np.median(intensity[mask])) + float(np.median(intensity[~mask])))
 
 
+def _nearest_pixel(nearest: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> tuple[int, int]:
+    """(row, column) of the print pixel nearest to point (x, y) (`nearest`: the row and column
+    indices of a distance transform of the background)."""
+    h, w = nearest[0].shape
+    col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
+    return int(nearest[0][row, col]), int(nearest[1][row, col])
+
+
 def _part_nearest(parts: np.ndarray, nearest: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> int:
     """Label in `parts` of the print pixel nearest to point (x, y) (`nearest`: the row and column
     indices of a distance transform of the background)."""
-    h, w = parts.shape
-    col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
-    return int(parts[nearest[0][row, col], nearest[1][row, col]])
+    return int(parts[_nearest_pixel(nearest, xy)])
 
 
 class PrintOutline:
@@ -143,24 +155,59 @@ class PrintOutline:
         """Label of the print part nearest to point (x, y); 0 when the crop has no print."""
         return 0 if self._nearest is None else _part_nearest(self.parts, self._nearest, xy)
 
-    def separate_toes(self, points: np.ndarray) -> list[int] | None:
-        """Labels of the five toe prints, medial to lateral, when the print shows exactly five
-        parts apart from the sole and distal of the forefoot extremes; None otherwise.
+    def separate_toes(self, points: np.ndarray) -> dict[int, int] | None:
+        """Which toe print each toe point belongs to ({point index: part label}) when the print
+        shows its toes apart from the sole, distal of the forefoot extremes; None otherwise. Toes
+        are numbered from the medial side (LANDMARKS.md): five toe prints are toes 1-5; four,
+        while the hallux's print is joined to the sole (point 1 lies on the sole's part), are 2-5.
 
+        A toe that touches the sole through a narrow neck (a little toe pressed against the ball,
+        common on bare-sole scans) counts as apart: when the parts as they are give no numbering,
+        they are taken again with such necks cut, and `parts` keeps that labelling when it does.
         `points`: the network's (8, 2) points, which say where the sole (6, 7, 8) and the axis are.
         """
-        sole = {self.part_at(points[k - 1]) for k in (MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL)}
+        numbering = self._numbering(self.parts, points)
+        if numbering is None:
+            necks_cut = self._necks_cut()
+            numbering = self._numbering(necks_cut, points)
+            if numbering is not None:
+                self.parts = necks_cut
+                self._outlines.clear()
+        return numbering
+
+    def _numbering(self, parts: np.ndarray, points: np.ndarray) -> dict[int, int] | None:
+        sole = {int(parts[_nearest_pixel(self._nearest, q)]) for q in points[[MEDIAL_FOREFOOT - 1, LATERAL_FOREFOOT - 1, HEEL - 1]]}
+        toes = self._toes_among(parts, sole, points)
+        if len(toes) == 5:
+            return dict(enumerate(toes))
+        if len(toes) == 4 and int(parts[_nearest_pixel(self._nearest, points[0])]) in sole:
+            return {k + 1: toe for k, toe in enumerate(toes)}
+        return None
+
+    def _toes_among(self, parts: np.ndarray, sole: set[int], points: np.ndarray) -> list[int]:
+        """Labels in `parts` of the toe prints apart from the `sole` parts, medial to lateral."""
         directions = landmark_directions(points)
         distal, medial = directions[1], directions[MEDIAL_FOREFOOT - 1]
         front = max(points[MEDIAL_FOREFOOT - 1] @ distal, points[LATERAL_FOREFOOT - 1] @ distal)
-        areas = np.bincount(self.parts.ravel())
+        areas = np.bincount(parts.ravel())
         min_area = MIN_TOE_AREA_SHARE * areas[1:].sum()
         labels = [k for k in range(1, len(areas)) if k not in sole and areas[k] >= min_area]
         if not labels:
-            return None
-        centres = np.asarray(ndimage.center_of_mass(self.parts > 0, self.parts, labels))[:, ::-1]  # (x, y)
+            return []
+        centres = np.asarray(ndimage.center_of_mass(parts > 0, parts, labels))[:, ::-1]  # (x, y)
         toes = [(float(c @ medial), k) for c, k in zip(centres, labels) if c @ distal > front]
-        return [k for _, k in sorted(toes, reverse=True)] if len(toes) == 5 else None
+        return [k for _, k in sorted(toes, reverse=True)]
+
+    def _necks_cut(self) -> np.ndarray:
+        """The print's parts with narrow necks cut: the cores an opening leaves, each grown back
+        over the print pixels nearest to it (a speck the opening removes joins its neighbour)."""
+        mask = self.parts > 0
+        radius = max(1, round(NECK_RADIUS_FRACTION * mask.shape[0]))
+        cores = label(opening(mask, disk(radius)), connectivity=1)
+        if cores.max() == 0:
+            return self.parts
+        nearest = ndimage.distance_transform_edt(cores == 0, return_indices=True, return_distances=False)
+        return np.where(mask, cores[nearest[0], nearest[1]], 0)
 
     def outline(self, part: int) -> np.ndarray:
         """(N, 2) sub-pixel points (x, y) of the part's outline at the print's level."""
@@ -236,9 +283,10 @@ def refine_to_print(
     parts = [outline.part_at(p) for p in points]  # chosen once, from the network's points
     reach = [radius] * len(points)
     if len(set(parts[: len(TOE_IDS)])) < len(TOE_IDS) and (toes := outline.separate_toes(points)) is not None:
-        # two toe points on one toe while the print shows five toes: toes are numbered from the
-        # medial side (LANDMARKS.md), so each point takes its toe, wherever the network put it
-        for k, toe in enumerate(toes):
+        # two toe points on one toe while the print shows its toes apart: toes are numbered from
+        # the medial side (LANDMARKS.md), so each point takes its toe, wherever the network put it
+        parts = [outline.part_at(p) for p in points]  # separate_toes may have cut toes off the sole
+        for k, toe in toes.items():
             if toe != parts[k]:
                 parts[k], reach[k] = toe, np.inf
     refined = points.copy()
