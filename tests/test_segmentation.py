@@ -90,7 +90,11 @@ def test_a_long_second_toe_beside_the_hallux_is_kept_and_writing_beside_the_toes
     draw_foot(page, "right", length=length, centre_x=140, top_y=top)
     page[: top + int(0.2 * length)] = PAPER  # redraw the toes: the second toe far forward
     toes = np.zeros(page.shape, bool)
-    for cx, cy, r in [(-0.12, 0.10, 0.065), (-0.01, 0.045, 0.035), (0.06, 0.11, 0.032), (0.12, 0.14, 0.03), (0.17, 0.18, 0.028)]:
+    # (cx, cy, r) in foot lengths, as foot_print_drawing's toes; the second toe 0.045 forward
+    long_second = [
+        (-0.12, 0.10, 0.065), (-0.01, 0.045, 0.035), (0.06, 0.11, 0.032), (0.12, 0.14, 0.03), (0.17, 0.18, 0.028)
+    ]
+    for cx, cy, r in long_second:
         rr, cc = draw.disk((top + cy * length, 140 + cx * length), r * length, shape=page.shape)
         toes[rr, cc] = True
     page[toes] = INK
@@ -135,7 +139,8 @@ def test_a_faint_toe_joined_to_the_sole_at_the_faint_level_is_kept() -> None:
     assert (page[toes] > threshold).all()  # the case: paper to Otsu's level...
     faint = morphology.closing(page <= threshold + 0.5 * (PAPER - threshold), morphology.disk(2))
     parts = measure.label(faint)
-    assert (parts[little] == np.bincount(parts[sole]).argmax()).all()  # ...and one region with the sole at the faint level
+    # ...and one region with the sole at the faint level
+    assert (parts[little] == np.bincount(parts[sole]).argmax()).all()
 
     seg = segment_print(page)
     cleaned = clean_page(page, keep_region(seg))

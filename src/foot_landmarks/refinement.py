@@ -176,11 +176,12 @@ class PrintOutline:
         return numbering
 
     def _numbering(self, parts: np.ndarray, points: np.ndarray) -> dict[int, int] | None:
-        sole = {int(parts[_nearest_pixel(self._nearest, q)]) for q in points[[MEDIAL_FOREFOOT - 1, LATERAL_FOREFOOT - 1, HEEL - 1]]}
+        part_of = [int(parts[_nearest_pixel(self._nearest, q)]) for q in points]
+        sole = {part_of[k - 1] for k in (MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL)}
         toes = self._toes_among(parts, sole, points)
         if len(toes) == 5:
             return dict(enumerate(toes))
-        if len(toes) == 4 and int(parts[_nearest_pixel(self._nearest, points[0])]) in sole:
+        if len(toes) == 4 and part_of[0] in sole:  # the hallux's print joined to the sole
             return {k + 1: toe for k, toe in enumerate(toes)}
         return None
 
