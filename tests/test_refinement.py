@@ -122,6 +122,8 @@ def test_which_variants_and_pages_are_refined():
     assert not refines({"refine": "print"}, "colour map")  # sensor cells are not the skin's edge
     assert not refines({}, "ink") and not refines({"refine": "none"}, "ink")
     assert not refines({"refine": "print"}, "ink", on_sheet=True)  # an ink-mat form's grid pattern
+    assert not refines({"refine": "print"}, "photographed sheet", on_sheet=True)
+    assert refines({"refine": "print"}, "bright on dark", on_sheet=True)  # bare soles on glass: skin
 
 
 # Stage 2: the "scan" is the same print rendered 4x finer; the crop the network saw is 4x coarser.

@@ -81,6 +81,8 @@ class PageDetail:
 
 
 UNREFINED_PAGE_KINDS = ("colour map",)
+# Skin on glass seen from below: the print's edge is the skin's however many feet the page holds.
+SKIN_PAGE_KINDS = ("bright on dark",)
 
 
 def variant_refines(model_config: dict) -> bool:
@@ -92,14 +94,16 @@ def refines(model_config: dict, page_kind: str | None, on_sheet: bool = False) -
     """Whether a variant's points on a page of this kind get the print refinement.
 
     Not on colour maps, and not on the feet of a sheet with several (`on_sheet`: an ink-mat form
-    or a pressure plate): there the print is a pattern of grid lines, dots or sensor cells whose
-    edge lies up to a pitch away from the skin's. Measured (session 4's model, DARK alone vs
+    or a pressure plate) unless the page shows skin (bare soles on glass, `SKIN_PAGE_KINDS`): on
+    a form the print is a pattern of grid lines, dots or sensor cells whose edge lies up to a pitch
+    away from the skin's. Measured (session 4's model, DARK alone vs
     refined): photographed forms test SDR@4mm 97.3 vs 92.9 %, validation forms 2.23 vs 2.48 mm;
     pressure maps MRE 2.08 vs 3.00 mm. Not even the toe numbering (session 5): on ink-mat grids
     the crop's parts are not the toes, and it moved 2 of 54 validation sheet feet, both from
     ~1 mm to 15-35 mm.
     """
-    return variant_refines(model_config) and page_kind not in UNREFINED_PAGE_KINDS and not on_sheet
+    skin = page_kind in SKIN_PAGE_KINDS
+    return variant_refines(model_config) and page_kind not in UNREFINED_PAGE_KINDS and (skin or not on_sheet)
 
 
 def landmark_directions(points: np.ndarray) -> np.ndarray:
