@@ -121,17 +121,17 @@ class ScanPredictor:
             inputs.append(input_image)
             resizes.append(resize)
         points_input, confidence = self.detector.predict(np.stack(inputs))
-        refined = refines(self.detector.config, page.kind, on_sheet=any(foot for foot, _ in feet))
+        refine = refines(self.detector.config, page.kind, on_sheet=any(foot for foot, _ in feet))
         # the refinement's second stage reads the scan at full resolution (decoded once more
         # unless the page already was)
         detail = None
-        if refined:
+        if refine:
             full = page if reduce == 1 else read_page(scan, 1)
             detail = detail_page(full, self.analysis_long_side)
         tables = []
         for i, (foot, processed) in enumerate(feet):
             on_crop = geo.apply_to_points(geo.invert(resizes[i]), points_input[i])
-            if refined:
+            if refine:
                 on_crop = refine_to_print(
                     processed.crop, on_crop, detail=PageDetail.of_page(detail.gray, detail.to_work, processed.to_crop)
                 )

@@ -126,6 +126,15 @@ def _half_way_level(intensity: np.ndarray, mask: np.ndarray) -> float:
     return 0.5 * (float(np.median(intensity[mask])) + float(np.median(intensity[~mask])))
 
 
+def _contour(values: np.ndarray, inside: np.ndarray, level: float, outside: float, x0: int, y0: int) -> np.ndarray:
+    """(N, 2) sub-pixel outline (x, y) of `values` at `level` where `inside`; everything else reads
+    as `outside`, so the outline closes around that region alone. (x0, y0): where values[0, 0] is."""
+    lines = find_contours(np.pad(np.where(inside, values, outside), 1), level)
+    if not lines:
+        return np.zeros((0, 2))
+    return np.concatenate([line[:, ::-1] for line in lines]) + [x0 - 1, y0 - 1]
+
+
 def _nearest_pixel(nearest: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> tuple[int, int]:
     """(row, column) of the print pixel nearest to point (x, y) (`nearest`: the row and column
     indices of a distance transform of the background)."""
@@ -221,11 +230,8 @@ class PrintOutline:
             r0, c0 = max(rows.min() - OUTLINE_MARGIN_PX, 0), max(cols.min() - OUTLINE_MARGIN_PX, 0)
             r1, c1 = rows.max() + OUTLINE_MARGIN_PX + 1, cols.max() + OUTLINE_MARGIN_PX + 1
             region = ndimage.binary_dilation(self.parts[r0:r1, c0:c1] == part, iterations=OUTLINE_MARGIN_PX)
-            # other parts and the background read as 0: the outline closes around this part alone
-            field = np.pad(np.where(region, self.smooth[r0:r1, c0:c1], 0.0), 1)
-            lines = find_contours(field, self.level)
-            xy = np.concatenate([line[:, ::-1] for line in lines]) if lines else np.zeros((0, 2))
-            self._outlines[part] = xy + [c0 - 1, r0 - 1]
+            # other parts and the background read as 0
+            self._outlines[part] = _contour(self.smooth[r0:r1, c0:c1], region, self.level, 0.0, c0, r0)
         return self._outlines[part]
 
 
@@ -249,10 +255,7 @@ def _window_outline(image: np.ndarray, centre: np.ndarray, radius: float) -> np.
     parts = label(mask, connectivity=2)
     nearest = ndimage.distance_transform_edt(~mask, return_indices=True, return_distances=False)
     part = _part_nearest(parts, nearest, centre - [x0, y0])
-    lines = find_contours(np.pad(np.where(parts == part, window, window.min()), 1), level)
-    if not lines:
-        return np.zeros((0, 2))
-    return np.concatenate([line[:, ::-1] for line in lines]) + [x0 - 1, y0 - 1]
+    return _contour(window, parts == part, level, window.min(), x0, y0)
 
 
 def _extreme_on_page(detail: PageDetail, start: np.ndarray, direction: np.ndarray, radius: float) -> np.ndarray | None:

@@ -112,8 +112,11 @@ def _refined_on_prints(
         for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx]))
         if refines(config, getattr(row, "page_kind", None), on_sheet=_on_sheet(row))
     ]
+    read = (None, None)  # the feet of one scan are neighbours: its page is read once for them
     for n, (i, row, to_input) in enumerate(todo, start=1):
-        page = read_detail_page(raw_images[row.partition]())
+        if read[0] != row.partition:
+            read = (row.partition, read_detail_page(raw_images[row.partition]()))
+        page = read[1]
         to_crop = np.asarray(row.to_crop, dtype=float)
         crop_to_input = _crop_to_input(row, to_input)
         on_crop = refine_to_print(
