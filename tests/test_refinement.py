@@ -110,11 +110,14 @@ def test_a_blank_crop_or_missing_points_change_nothing():
 
 
 def test_the_radius_bounds_how_far_a_point_moves():
-    settings = PrintRefinement(radius_fraction=0.01)  # 4 px on this 400 px crop
+    settings = PrintRefinement(radius_fraction=0.01, sole_radius_fraction=0.015)  # 4 / 6 px on this 400 px crop
     start = truth()
     start[7] += [9.0, 0.0]  # 9 px along the heel's flat bottom: its true extreme is out of reach
+    start[0] += [6.0, 0.0]  # 6 px along the hallux's round tip
     refined = refine_to_print(render(), start, settings)
-    assert np.linalg.norm(refined[7] - start[7]) <= 4.0 + 1e-9
+    assert np.linalg.norm(refined[7] - start[7]) <= 6.0 + 1e-9
+    assert np.linalg.norm(refined[7] - truth()[7]) > 2.0  # it did not reach the extreme
+    assert np.linalg.norm(refined[0] - start[0]) <= 4.0 + 1e-9
 
 
 def test_which_variants_and_pages_are_refined():
@@ -222,6 +225,21 @@ def test_with_the_hallux_joined_to_the_sole_the_four_lesser_toes_take_points_2_t
     refined = refine_to_print(joined, start)
     assert np.linalg.norm(refined[1:5] - expected[1:5], axis=1).max() < 1.0
     assert np.linalg.norm(refined[0] - expected[0]) < 1.0
+
+
+def test_with_the_little_toe_joined_to_the_sole_the_four_other_toes_take_points_1_to_4():
+    # A little toe pressed broadly against the ball (the slanted toe line of a real foot brings it
+    # down to the ball's lateral edge): four toe prints apart from the sole are toes 1-4.
+    base = (152, 128, 9, 22)  # 18 px wide: no neck to cut
+    joined = render(extra=[base])
+    parts = label(joined > 127)
+    assert parts[107, 163] == parts[160, 98]  # the case: little toe and ball are one part
+    expected = truth()
+    start = expected.copy()
+    start[3] = expected[2] + [1.0, 2.0]  # the network's toe 4 on toe 3
+    start[4] = expected[4] + [-1.0, 2.0]  # its toe 5 on the little toe, i.e. on the sole's part
+    refined = refine_to_print(joined, start)
+    assert np.linalg.norm(refined[:5] - expected[:5], axis=1).max() < 1.0
 
 
 def test_with_fewer_than_five_toe_prints_the_networks_toes_are_kept():

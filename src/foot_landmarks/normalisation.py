@@ -7,7 +7,7 @@ one step from the image itself (no file name, no label):
 - a pseudo-colour map (jet: strongly saturated hues, a dark-blue background): the colour is
   turned back into the intensity it encodes (nearest colour of matplotlib's jet LUT), then
   written as darkness (high pressure = dark ink, background = paper);
-- a photographed sheet (a dark border, the table, around a bright four-sided page found by
+- a photographed sheet (a darker border, the table, around a bright four-sided page found by
   foot_landmarks.calibration): the table is painted as paper, the page kept; its corners are
   returned for page calibration (mm);
 - a bright print on a dark background (glass-plate, podoscope or bare-sole scan: the border is
@@ -41,6 +41,9 @@ COLOUR_MIN_ON_MAP_SHARE = 0.8  # of all pixels
 # A bright print on a dark background: the page's border band is dark.
 BORDER_BAND_FRAC = 0.05  # of each side: the band whose intensity tells the background
 DARK_BORDER_MAX_MEAN = 100.0  # gray levels: mean of the border band of a dark-background image
+# A page is looked for below this border mean: a light grey table around a photographed sheet
+# (generated: up to ~125) is darker than a flatbed scan's paper border (generated: >= 210)
+PAGE_SEARCH_BORDER_MAX_MEAN = 180.0
 PAGE_INSET = 0.004  # of the page diagonal: the page's own edge (a dark rim in photos) is painted too
 LIGHT_WINDOW = 0.45  # of the page's short side: wider than a foot print, so its closing is the paper
 
@@ -168,12 +171,13 @@ def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> Normalise
     if image.ndim == 3:
         steps.append("colour to gray (luma)")
     mean = border_mean(gray)
-    if mean < DARK_BORDER_MAX_MEAN:
+    if mean < PAGE_SEARCH_BORDER_MAX_MEAN:
         corners = find_page_corners(image, relight=False)  # the quick search: a page edge, not a shadow
         if corners is not None:
             gray = paint_outside_page(gray, corners)
             steps.append(f"photographed sheet (border mean {mean:.0f}, page found): outside the page painted as paper")
             return NormalisedPage(gray, steps, "photographed sheet", corners)
+    if mean < DARK_BORDER_MAX_MEAN:
         gray = (255 - gray).astype(np.uint8)
         steps.append(f"bright print on dark background (border mean {mean:.0f}): inverted")
         return NormalisedPage(gray, steps, "bright on dark")

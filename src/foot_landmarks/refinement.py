@@ -10,8 +10,9 @@ direction (distal for toe tips, medial / lateral for 6 / 7, posterior for 8) wit
 midpoint rule. The axis is then taken again from the refined points 8 and 2, as LANDMARKS.md
 defines it. A point with no print within the radius (a toe that left no ink) is left as it was.
 When two toe points fall on one toe and the print shows its toes apart (five toe prints, or four
-beside a hallux joined to the sole; a toe joined to the sole by a narrow neck counts as apart),
-the toes are taken in medial-to-lateral order instead, as LANDMARKS.md numbers them.
+beside a hallux or a little toe joined to the sole; a toe joined to the sole by a narrow neck
+counts as apart), the toes are taken in medial-to-lateral order instead, as LANDMARKS.md numbers
+them.
 
 Stage 2, where the scan itself is at hand (a `PageDetail`: evaluation re-reads it, inference has
 it): the same rule once more on the page at scan resolution (0.085 mm a pixel at 300 dpi, five
@@ -58,10 +59,15 @@ NECK_RADIUS_FRACTION = 0.008
 @dataclass(frozen=True)
 class PrintRefinement:
     """How far a point may move (a fraction of the crop's height: 0.02 of a 666 px crop of an
-    adult foot is ~5.5 mm) and how often the axis is taken again from the refined points."""
+    adult foot is ~5.5 mm; toe tips and the sole's points 6-8 apart) and how often the axis is
+    taken again from the refined points."""
 
     # chosen on the validation split (MRE mm, the CPU profile's points): 0.015: 1.38, 0.02: 1.33, 0.025: 1.31
     radius_fraction: float = 0.02
+    # points 6, 7, 8 lie on long flat arcs where the network's point slides along the edge; chosen
+    # on the validation split (session 6; MRE mm / SDR@4mm): 0.02: 0.842 / 94.99 %, 0.03: 0.829 /
+    # 95.28 %, 0.04: 0.830 / 95.38 %
+    sole_radius_fraction: float = 0.03
     axis_iterations: int = 2
 
 
@@ -172,7 +178,8 @@ class PrintOutline:
         """Which toe print each toe point belongs to ({point index: part label}) when the print
         shows its toes apart from the sole, distal of the forefoot extremes; None otherwise. Toes
         are numbered from the medial side (LANDMARKS.md): five toe prints are toes 1-5; four,
-        while the hallux's print is joined to the sole (point 1 lies on the sole's part), are 2-5.
+        while the hallux's print is joined to the sole (point 1 lies on the sole's part), are 2-5,
+        and while the little toe's is (point 5 on the sole's part), 1-4.
 
         A toe that touches the sole through a narrow neck (a little toe pressed against the ball,
         common on bare-sole scans) counts as apart: when the parts as they are give no numbering,
@@ -196,6 +203,8 @@ class PrintOutline:
             return dict(enumerate(toes))
         if len(toes) == 4 and part_of[0] in sole:  # the hallux's print joined to the sole
             return {k + 1: toe for k, toe in enumerate(toes)}
+        if len(toes) == 4 and part_of[4] in sole:  # the little toe's print joined to the sole
+            return dict(enumerate(toes))
         return None
 
     def _toes_among(self, parts: np.ndarray, sole: set[int], points: np.ndarray) -> list[int]:
@@ -288,8 +297,9 @@ def refine_to_print(
     if outline.level is None:
         return points.copy()
     radius = settings.radius_fraction * outline.parts.shape[0]
+    sole_radius = settings.sole_radius_fraction * outline.parts.shape[0]
     parts = [outline.part_at(p) for p in points]  # chosen once, from the network's points
-    reach = [radius] * len(points)
+    reach = [radius] * len(TOE_IDS) + [sole_radius] * (len(points) - len(TOE_IDS))
     if len(set(parts[: len(TOE_IDS)])) < len(TOE_IDS) and (toes := outline.separate_toes(points)) is not None:
         # two toe points on one toe while the print shows its toes apart: toes are numbered from
         # the medial side (LANDMARKS.md), so each point takes its toe, wherever the network put it
@@ -315,7 +325,8 @@ def refine_to_print(
     for k, part in enumerate(parts):
         if part == 0:
             continue
-        on_page = _extreme_on_page(detail, refined[k], directions[k], radius)
+        window = radius if k < len(TOE_IDS) else sole_radius  # a renumbered toe: near its crop extreme
+        on_page = _extreme_on_page(detail, refined[k], directions[k], window)
         if on_page is not None:
             refined[k] = on_page
     return refined

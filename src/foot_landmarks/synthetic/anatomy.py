@@ -154,14 +154,17 @@ def sample_anatomy(rng: np.random.Generator) -> FootAnatomy:
         band=float(band),
         ball_y=float(rng.uniform(0.66, 0.70)),
         ball_height=float(rng.uniform(0.085, 0.115)),
-        ball_tilt_deg=float(rng.uniform(4.0, 12.0)),
+        ball_tilt_deg=float(rng.uniform(8.0, 22.0)),
         toe_widths=(float(rng.uniform(0.25, 0.29)), *map(float, rng.uniform(0.125, 0.15, 4) * (1.0, 0.97, 0.93, 0.88))),
         toe_lengths=(
             float(rng.uniform(0.105, 0.125)),
-            *map(float, rng.uniform(0.06, 0.075, 4) * (1.0, 0.95, 0.9, 0.85)),
+            # lesser toe prints run from round pads to whole toes 1.7 x as long as wide
+            *map(float, rng.uniform(0.06, 0.09, 4) * (1.0, 0.95, 0.9, 0.85)),
         ),
         toe2_offset=float(rng.uniform(-0.03, 0.012)),
-        toe_steps=tuple(float(rng.uniform(lo, hi)) for lo, hi in ((0.008, 0.025), (0.012, 0.03), (0.02, 0.04))),
+        # toe tips 2->3, 3->4, 4->5: on real prints the little toe's tip is 0.11-0.18 of the foot's
+        # length behind the second toe's (measured on the six real samples), a slanted toe line
+        toe_steps=tuple(float(rng.uniform(lo, hi)) for lo, hi in ((0.012, 0.045), (0.018, 0.055), (0.025, 0.08))),
         toe_gaps=tuple(float(v) for v in rng.uniform(0.008, 0.025, 5)),
         toe_splay_deg=(float(rng.uniform(-8, 4)), *map(float, np.sort(rng.uniform(-2, 16, 4)))),
         hallux_power=float(rng.uniform(2.0, 2.4)),
@@ -208,13 +211,18 @@ def foot_shapes(anatomy: FootAnatomy) -> FootShapes:
         centres_x.append(x + w * width / 2)
         x += w * width + 0.022 * width
     lengths = np.array(anatomy.toe_lengths)
-    tops = np.array([_ball_top(ball, cx) for cx in centres_x])
+    # the ball's highest point under each toe's width: the tilted ball rises medially, under the toe
+    tops = np.array(
+        [max(_ball_top(ball, cx + f * w * width / 2) for f in (-1, -0.5, 0, 0.5, 1)) for cx, w in zip(centres_x, anatomy.toe_widths)]
+    )
     hallux_tip = tops[0] + anatomy.toe_gaps[0] + lengths[0]
     tips = [hallux_tip, hallux_tip + anatomy.toe2_offset]
     for step in anatomy.toe_steps + (anatomy.toe_steps[-1] + 0.01,):
         tips.append(tips[-1] - step)
     tips = np.array(tips[:5])
-    bottoms = np.maximum(tips - lengths, tops + np.array(anatomy.toe_gaps))
+    # a pad clear of the ball by its gap, unless that leaves it under 70 % of its length: a lateral
+    # toe far down the toe line then overlaps the ball's edge (its print joins the sole's)
+    bottoms = np.maximum(tips - lengths, np.minimum(tops + np.array(anatomy.toe_gaps), tips - 0.7 * lengths))
     toes = {}
     for k in range(5):
         power = anatomy.hallux_power if k == 0 else 2.25
