@@ -76,8 +76,13 @@ def _finite(metrics: dict) -> dict:
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)}
 
 
-def update_champion(client: MlflowClient, registry: dict, version: str, score: float) -> bool:
-    """Point the champion alias at `version` if its score beats the current champion's (lower wins)."""
+FINGERPRINT_TAG = "data_fingerprint"
+
+
+def update_champion(client: MlflowClient, registry: dict, version: str, score: float, fingerprint: str | None = None) -> bool:
+    """Point the champion alias at `version` if its score beats the current champion's (lower
+    wins). Scores on different data do not compare: when the champion was scored on other data
+    (its `data_fingerprint` tag differs from `fingerprint`), a scored `version` takes the alias."""
     name, alias, metric = registry["model_name"], registry["champion_alias"], registry["champion_metric"]
     try:
         current = client.get_model_version_by_alias(name, alias)
@@ -86,9 +91,13 @@ def update_champion(client: MlflowClient, registry: dict, version: str, score: f
         current, current_score = None, math.inf
     if current is not None and current.version == version:
         return True
-    if math.isfinite(score) and score < current_score:
+    if not math.isfinite(score):
+        return False
+    other_data = current is not None and fingerprint is not None and current.tags.get(FINGERPRINT_TAG) != fingerprint
+    if other_data or score < current_score:
         client.set_registered_model_alias(name, alias, version)
-        log.info("%s@%s -> version %s (%s %.3f, was %.3f)", name, alias, version, metric, score, current_score)
+        why = "the champion was scored on other data" if other_data else f"was {current_score:.3f}"
+        log.info("%s@%s -> version %s (%s %.3f, %s)", name, alias, version, metric, score, why)
         return True
     return False
 
@@ -112,10 +121,8 @@ def log_variant_run(
         info = detector.info if detector is not None else {}
         mlflow.set_tags({"variant": variant, "git_commit": git_commit(), "device": info.get("device", "cpu")})
         mlflow.log_params(_flatten("", {k: v for k, v in params.items() if k != "data_fingerprint"}, {}))
-        mlflow.log_params({
-            "encoder_weights_used": info.get("encoder_weights_used", "n/a"),
-            "data_fingerprint": info.get("data_fingerprint", params.get("data_fingerprint", "unknown")),
-        })
+        fingerprint = str(info.get("data_fingerprint", params.get("data_fingerprint", "unknown")))
+        mlflow.log_params({"encoder_weights_used": info.get("encoder_weights_used", "n/a"), FINGERPRINT_TAG: fingerprint})
         for row in (history.itertuples() if history is not None else ()):
             mlflow.log_metrics(
                 _finite({"train_loss": row.train_loss, "valid_loss": row.valid_loss, "valid_nmae": row.valid_nmae}),
@@ -150,7 +157,8 @@ def log_variant_run(
         score = float(metrics.get(registry["champion_metric"], math.nan))
         client.set_model_version_tag(registry["model_name"], version, registry["champion_metric"], str(score))
         client.set_model_version_tag(registry["model_name"], version, "variant", variant)
-        champion = update_champion(client, registry, version, score)
+        client.set_model_version_tag(registry["model_name"], version, FINGERPRINT_TAG, fingerprint)
+        champion = update_champion(client, registry, version, score, fingerprint)
         return {
             "variant": variant,
             "run_id": run.info.run_id,

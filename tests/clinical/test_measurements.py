@@ -59,3 +59,23 @@ def test_axis_angle_and_toe_positions():
     assert measurements(mirrored, 25.4)["toe5_across_mm"] == pytest.approx(50.0)
     assert np.allclose(foot_frame(mirrored).v, [-1, 0])
     assert np.isnan(measurements(pts, None)["foot_length_mm"])
+
+
+def test_a_bright_sole_on_a_dark_plate_is_measured_like_its_ink_print(scans, tmp_path):
+    # The same print as a glass-plate scan (bright on dark, seen from below = mirrored): the
+    # clinical mask is the sole, not the dark plate around it (before session 6 it was the plate:
+    # heel width = the page's width)
+    from PIL import Image
+
+    path, pts, dpi, _ = scans[0]
+    with Image.open(path) as img:
+        ink = np.asarray(img.convert("L"))
+    below = tmp_path / "below.png"
+    Image.fromarray(255 - ink[:, ::-1]).save(below, dpi=(dpi, dpi))
+    mirrored = pts.copy()
+    mirrored[:, 0] = ink.shape[1] - 1 - mirrored[:, 0]
+    as_ink, as_skin = print_mask(path, dpi), print_mask(below, dpi)
+    assert abs(int(as_skin.mask.sum()) - int(as_ink.mask.sum())) < 0.03 * as_ink.mask.sum()
+    heel_ink = measurements(pts, dpi, as_ink.mask, as_ink.mask_to_px)["heel_width_mm"]
+    heel_skin = measurements(mirrored, dpi, as_skin.mask, as_skin.mask_to_px)["heel_width_mm"]
+    assert abs(heel_skin - heel_ink) < 1.0

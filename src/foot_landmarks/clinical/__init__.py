@@ -22,6 +22,7 @@ from foot_landmarks.clinical.insole import insole_outline_px, landmarks_mm, outl
 from foot_landmarks.clinical.measurements import measurements
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, px_to_mm
+from foot_landmarks.pages import read_page
 from foot_landmarks.preprocessing import analysis_copy
 from foot_landmarks.segmentation import SegmentationParams, print_problem, segment_print
 
@@ -62,7 +63,10 @@ def print_mask(
     """
     scan = ScanImage(str(scan_path))
     w, h = scan.size()
-    gray, to_work = scan.read(reduction_for(max(w, h), long_side))
+    # the look normalised first (a bare sole on glass, a colour map, a photographed sheet): the
+    # segmentation reads dark ink on light paper, as for the crops
+    page = read_page(scan, reduction_for(max(w, h), long_side))
+    gray, to_work = page.gray, page.to_work
     small, k = analysis_copy(gray, long_side)
     to_small = geo.compose(to_work, geo.scale_matrix(1.0 / k, 1.0 / k))
     mask_to_px = geo.invert(to_small)
