@@ -198,13 +198,15 @@ def _find_page(image: np.ndarray, landscape: bool, relight: bool = True) -> tupl
 
     first_problem = None
     for attempt, bright in enumerate(_bright_masks(small)):
-        corners, problem, page_like = _quad_from_bright(bright, full, k)
-        if corners is not None:
-            return _order_corners(corners, landscape), None
+        region, problem = _page_region(bright)
+        if region is not None:
+            corners, problem = _quad_from_region(region, full, k)
+            if corners is not None:
+                return _order_corners(corners, landscape), None
         first_problem = first_problem or problem
         # the quick search still flattens the light once when the bright region was a convex,
         # page-sized one whose outline was not 4-sided (a dim corner cut off by the threshold)
-        if not relight and not (attempt == 0 and page_like):
+        if not relight and not (attempt == 0 and region is not None):
             break
     return None, first_problem
 
@@ -247,37 +249,42 @@ def _flatten_light(small: np.ndarray, bright: np.ndarray, iterations: int = 3) -
     return corrected > threshold
 
 
-def _quad_from_bright(bright: np.ndarray, full: np.ndarray, k: int) -> tuple[np.ndarray | None, str | None, bool]:
-    """The page's corners in full-resolution px from a mask of bright pixels on the reduced copy,
-    or why not; and whether the largest bright region looked like a page (big, not the whole
-    border, convex) before its outline was fitted."""
-    rows, cols = full.shape
-    sr, sc = bright.shape
+def _page_region(bright: np.ndarray) -> tuple[np.ndarray | None, str | None]:
+    """The largest bright region of a mask on the reduced copy, holes filled, when it looks like a
+    page (big, not the whole border, convex); else None and why not."""
     bright = ndi.binary_opening(bright, iterations=2)  # cuts thin bright bridges to the table
     labels, n = ndi.label(bright)
     if n == 0:
-        return None, "no page-shaped bright quadrilateral found (no bright region)", False
+        return None, "no page-shaped bright quadrilateral found (no bright region)"
     sizes = np.bincount(labels.ravel())[1:]
     region = ndi.binary_fill_holes(labels == 1 + int(np.argmax(sizes)))
     share = region.mean()
     if share < MIN_PAGE_SHARE:
-        return None, f"no page-shaped bright quadrilateral found (largest bright region covers {share:.0%} of the photo)", False
+        return None, f"no page-shaped bright quadrilateral found (largest bright region covers {share:.0%} of the photo)"
     border = np.concatenate([region[0], region[-1], region[1:-1, 0], region[1:-1, -1]])
     if border.mean() > 0.5:
         return None, (
             f"the page's edges are not visible: the bright region covers {border.mean():.0%} of the photo's "
             "border (a scan, or a photo cropped inside the sheet)"
-        ), False
+        )
     solidity = region.sum() / max(1, morphology.convex_hull_image(region).sum())
     if solidity < MIN_SOLIDITY:  # quick exit before the line fits: a sole, a hand, not a sheet
-        return None, f"no page-shaped bright quadrilateral found (the largest bright region is not convex: {solidity:.0%})", False
+        return None, f"no page-shaped bright quadrilateral found (the largest bright region is not convex: {solidity:.0%})"
+    return region, None
+
+
+def _quad_from_region(region: np.ndarray, full: np.ndarray, k: int) -> tuple[np.ndarray | None, str | None]:
+    """The page's corners in full-resolution px from its bright region on the reduced copy, or why not."""
+    rows, cols = full.shape
+    sr, sc = region.shape
+    share = region.mean()
 
     # Outline of the region (reduced px, (x, y)); points on the photo's border are not page edges.
     contour = max(measure.find_contours(np.pad(region, 1).astype(np.uint8), 0.5), key=len)[:, ::-1] - 1
     on_border = (contour[:, 0] < 1.5) | (contour[:, 1] < 1.5) | (contour[:, 0] > sc - 2.5) | (contour[:, 1] > sr - 2.5)
     sides = _four_sides(contour, (sr, sc))
     if sides is None:  # (a region covering most of the photo's border was turned down above)
-        return None, "no page-shaped bright quadrilateral found (the largest bright region's outline is not 4-sided)", True
+        return None, "no page-shaped bright quadrilateral found (the largest bright region's outline is not 4-sided)"
 
     # Robust lines through the outline's points near each side, in reduced px.
     diag = math.hypot(sr, sc)
@@ -285,11 +292,11 @@ def _quad_from_bright(bright: np.ndarray, full: np.ndarray, k: int) -> tuple[np.
     for a, b in sides:
         pts = _points_near_segment(contour[~on_border], a, b, tol=0.02 * diag, trim=0.1)
         if len(pts) < 10:
-            return None, "no page-shaped bright quadrilateral found (a side of the outline has too few edge points)", True
+            return None, "no page-shaped bright quadrilateral found (a side of the outline has too few edge points)"
         lines.append(_fit_line(pts))
     corners_small = _intersect_cycle(lines)
     if corners_small is None:
-        return None, "no page-shaped bright quadrilateral found (two sides of the outline are parallel)", True
+        return None, "no page-shaped bright quadrilateral found (two sides of the outline are parallel)"
 
     # The region's convex hull (dark ink may bite into the page's edge) must match its
     # quadrilateral, both clipped to the photo, and the region must fill most of it.
@@ -301,7 +308,7 @@ def _quad_from_bright(bright: np.ndarray, full: np.ndarray, k: int) -> tuple[np.
         return None, (
             f"no page-shaped bright quadrilateral found (the largest bright region, {share:.0%} of the photo, "
             f"matches its 4-sided outline at only {min(iou, fill):.0%})"
-        ), True
+        )
 
     # Back to full-resolution px: reduced pixel i covers original pixels k*i .. k*i + k - 1.
     corners = corners_small * k + (k - 1) / 2.0
@@ -311,13 +318,13 @@ def _quad_from_bright(bright: np.ndarray, full: np.ndarray, k: int) -> tuple[np.
         return None, (
             f"a side of the bright quadrilateral is not a sharp paper edge (step {measured.min():.0f} grey levels): "
             "uneven light or a shadow may have cut the page"
-        ), True
+        )
     if refined is not None:
         corners = refined
     problem = _shape_problem(corners, (rows, cols))
     if problem:
-        return None, problem, True
-    return corners, None, True
+        return None, problem
+    return corners, None
 
 
 def _raster(polygon_xy: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

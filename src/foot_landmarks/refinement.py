@@ -141,18 +141,12 @@ def _contour(values: np.ndarray, inside: np.ndarray, level: float, outside: floa
     return np.concatenate([line[:, ::-1] for line in lines]) + [x0 - 1, y0 - 1]
 
 
-def _nearest_pixel(nearest: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> tuple[int, int]:
-    """(row, column) of the print pixel nearest to point (x, y) (`nearest`: the row and column
-    indices of a distance transform of the background)."""
-    h, w = nearest[0].shape
-    col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
-    return int(nearest[0][row, col]), int(nearest[1][row, col])
-
-
 def _part_nearest(parts: np.ndarray, nearest: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> int:
     """Label in `parts` of the print pixel nearest to point (x, y) (`nearest`: the row and column
     indices of a distance transform of the background)."""
-    return int(parts[_nearest_pixel(nearest, xy)])
+    h, w = parts.shape
+    col, row = int(np.clip(round(xy[0]), 0, w - 1)), int(np.clip(round(xy[1]), 0, h - 1))
+    return int(parts[nearest[0][row, col], nearest[1][row, col]])
 
 
 class PrintOutline:
@@ -196,7 +190,7 @@ class PrintOutline:
         return numbering
 
     def _numbering(self, parts: np.ndarray, points: np.ndarray) -> dict[int, int] | None:
-        part_of = [int(parts[_nearest_pixel(self._nearest, q)]) for q in points]
+        part_of = [_part_nearest(parts, self._nearest, q) for q in points]
         sole = {part_of[k - 1] for k in (MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL)}
         toes = self._toes_among(parts, sole, points)
         if len(toes) == 5:
@@ -296,10 +290,11 @@ def refine_to_print(
     outline = PrintOutline(np.asarray(crop))
     if outline.level is None:
         return points.copy()
-    radius = settings.radius_fraction * outline.parts.shape[0]
-    sole_radius = settings.sole_radius_fraction * outline.parts.shape[0]
+    height = outline.parts.shape[0]
+    radii = [settings.radius_fraction * height] * len(TOE_IDS)
+    radii += [settings.sole_radius_fraction * height] * (len(points) - len(TOE_IDS))
     parts = [outline.part_at(p) for p in points]  # chosen once, from the network's points
-    reach = [radius] * len(TOE_IDS) + [sole_radius] * (len(points) - len(TOE_IDS))
+    reach = list(radii)  # on the crop: a renumbered toe is taken wherever its print is
     if len(set(parts[: len(TOE_IDS)])) < len(TOE_IDS) and (toes := outline.separate_toes(points)) is not None:
         # two toe points on one toe while the print shows its toes apart: toes are numbered from
         # the medial side (LANDMARKS.md), so each point takes its toe, wherever the network put it
@@ -325,8 +320,8 @@ def refine_to_print(
     for k, part in enumerate(parts):
         if part == 0:
             continue
-        window = radius if k < len(TOE_IDS) else sole_radius  # a renumbered toe: near its crop extreme
-        on_page = _extreme_on_page(detail, refined[k], directions[k], window)
+        # within the point's radius of its crop extreme (a renumbered toe's too)
+        on_page = _extreme_on_page(detail, refined[k], directions[k], radii[k])
         if on_page is not None:
             refined[k] = on_page
     return refined
