@@ -4,8 +4,12 @@ Every figure is measured in this run next to a naive baseline, so the ratio is t
 - training throughput (forward + backward, images/s) per variant: bf16 + channels_last where native, and the CPU allocator setting;
 - end-to-end inference latency for one 300 dpi A4 scan (file -> 8 points in original pixels);
 - preprocessing throughput on full-page A4 JPEG scans;
-- model artifact size and peak memory per variant.
+- model artifact size and peak memory per variant;
+- training speed of the CPU profile in fp32 and in bf16 autocast (and, on a CPU with AMX, bf16
+  with oneDNN held to AVX512_CORE_BF16), each with whether its losses stayed finite;
+- the timings that were once asserts in the tests (heatmap decoding, page calibration).
 The GPU part runs only where CUDA is present; elsewhere RESULTS.md says it is pending.
+`--only precision` or `--only timings` runs one of the last two sections alone.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import yaml
 from foot_landmarks.detector import LandmarkDetector, native_bf16
 from foot_landmarks.inference import ScanPredictor
 from foot_landmarks.io.datasets import ScanImage
-from foot_landmarks.preprocessing import crop_print
+from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.pages import CropSettings, crop_feet, read_page
 from foot_landmarks.synthetic import generate_dataset, write_dataset
 from foot_landmarks.training import HeatmapLoss, training_flop_per_image
 
@@ -76,14 +81,14 @@ def _training_step(config: dict, batch: int, bf16: bool, compiled: bool = False)
         x = x.contiguous(memory_format=torch.channels_last)
     forward = torch.compile(net) if compiled else net
 
-    def step():
+    def step() -> float:
         opt.zero_grad(set_to_none=True)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             pred = forward(x)
-        loss_fn(pred.float(), points, visible).backward()
+        loss = loss_fn(pred.float(), points, visible)
+        loss.backward()
         opt.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
+        return float(loss.detach())  # waits for the device, as a synchronise would
 
     return step
 
@@ -121,10 +126,24 @@ def compile_speedup(config: dict, batch: int, steps: int) -> tuple[float, float,
     return _images_per_second(eager, batch, steps), _images_per_second(compiled, batch, steps), warmup
 
 
+def precision_step_rate(config: dict, batch: int, steps: int, precision: str) -> dict:
+    """Images/s of the training step in one precision, and whether every loss stayed finite
+    (oneDNN's AMX bf16 kernels gave NaN from the second step of a tiny network: issue 20)."""
+    step = _training_step(config, batch, bf16=precision == "bf16")
+    losses = [step()]  # warm-up (allocations, kernel selection)
+    start = time.perf_counter()
+    losses += [step() for _ in range(steps)]
+    rate = batch * steps / (time.perf_counter() - start)
+    return {"images_per_s": rate, "finite": bool(np.isfinite(losses).all()), "losses": losses}
+
+
 def _child(args) -> None:
     """Run one measurement in a fresh process (allocator settings and peak memory are per process)."""
     config = VARIANTS[args.variant]
     torch.set_num_threads(os.cpu_count() or 1)
+    if args.precision:
+        print(json.dumps(precision_step_rate(config, args.batch, args.steps, args.precision)))
+        return
     rate = train_step_throughput(config, args.batch, args.steps, optimised=not args.naive)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if torch.cuda.is_available():
@@ -143,6 +162,97 @@ def measure_in_child(variant: str, batch: int, steps: int, naive: bool, allocato
     return json.loads(out.strip().splitlines()[-1])
 
 
+def cpu_has_amx() -> bool:
+    """Whether /proc/cpuinfo lists the amx_bf16 flag (Intel Sapphire Rapids and later)."""
+    try:
+        return any(line.startswith("flags") and "amx_bf16" in line.split()
+                   for line in Path("/proc/cpuinfo").read_text().splitlines())
+    except OSError:
+        return False
+
+
+def precision_in_child(variant: str, batch: int, steps: int, precision: str, isa: str | None = None) -> dict:
+    """`precision_step_rate` in a fresh process (oneDNN reads ONEDNN_MAX_CPU_ISA once, at start)."""
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"} | ALLOCATOR_ENV
+    if isa:
+        env["ONEDNN_MAX_CPU_ISA"] = isa
+    cmd = [sys.executable, __file__, "--child", "--variant", variant, "--batch", str(batch), "--steps", str(steps),
+           "--precision", precision]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def precision_section(variant: str, batch: int, steps: int) -> list[str]:
+    """Training speed of fp32 and bf16 (and bf16 without AMX where the CPU has AMX): the rows
+    precision `auto` chooses between (it keeps the fastest sound one, foot_landmarks.training)."""
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    cases = [("fp32", None), ("bf16", None)]
+    if device == "cpu" and cpu_has_amx():
+        cases.append(("bf16", "AVX512_CORE_BF16"))
+    lines = [
+        f"## Training precision ({variant}, batch {batch}, {steps} timed steps, random data)",
+        "",
+        "| precision | oneDNN ISA | images/s | losses finite | speed vs fp32 |",
+        "|---|---|---|---|---|",
+    ]
+    fp32_rate = None
+    for precision, isa in cases:
+        result = precision_in_child(variant, batch, steps, precision, isa)
+        fp32_rate = fp32_rate or result["images_per_s"]
+        isa_text = isa or ("default (AMX where present)" if cpu_has_amx() else "default")
+        lines.append(f"| {precision} | {isa_text if device == 'cpu' else 'n/a (CUDA)'} | {result['images_per_s']:.2f} | "
+                     f"{'yes' if result['finite'] else 'NO'} | {result['images_per_s'] / fp32_rate:.2f}x |")
+        print(lines[-1], flush=True)
+    lines += [
+        "",
+        "Precision `auto` checks bf16 against fp32 on the actual network and one real batch before "
+        "training and keeps bf16 only where it is sound and faster (its choice and reason are in the "
+        "training log and the detector's info).",
+        "",
+    ]
+    return lines
+
+
+def timings_section(repeats: int = 20) -> list[str]:
+    """Timings the tests once asserted (under `pytest -n 2` such asserts flake): heatmap decoding
+    of one foot (8 maps of 84 x 64, stride 4 at 333 x 256) per decoder, and page calibration of a
+    2000 x 3000 photo (the test's rendered A4 sheet)."""
+    from foot_landmarks.calibration import calibrate_page
+    from foot_landmarks.codecs import GaussianHeatmapCodec
+    from PIL import Image
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_calibration import random_page_quad, render_photo
+
+    lines = ["## Timings (formerly wall-clock asserts in the tests)", "", "| measurement | median | former bound |",
+             "|---|---|---|"]
+    rng = np.random.default_rng(7)
+    points = np.stack([rng.uniform(0, 255, 8), rng.uniform(0, 332, 8)], axis=-1)
+    for decoder in ("dark", "argmax", "soft_argmax"):
+        codec = GaussianHeatmapCodec((333, 256), stride=4, decoder=decoder)
+        heatmaps, _ = codec.encode(points)
+        codec.decode(heatmaps)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            codec.decode(heatmaps)
+            times.append(time.perf_counter() - start)
+        lines.append(f"| decode one foot's heatmaps (8 x 84 x 64), {decoder} | {np.median(times) * 1000:.2f} ms | 5 ms |")
+        print(lines[-1], flush=True)
+    quad = random_page_quad(np.random.default_rng(11), (667, 1000))
+    small, _ = render_photo(quad, (667, 1000), seed=11)
+    photo = np.asarray(Image.fromarray(small).resize((2001, 3000), Image.BILINEAR))
+    calibrate_page(photo)  # warm-up (lazy imports)
+    times = []
+    for _ in range(max(3, repeats // 4)):
+        start = time.perf_counter()
+        calibrate_page(photo)
+        times.append(time.perf_counter() - start)
+    lines += [f"| calibrate_page on a 2000 x 3000 photo | {np.median(times) * 1000:.0f} ms | 1 s |", ""]
+    print(lines[-2], flush=True)
+    return lines
+
+
 def artifact_sizes(config: dict) -> tuple[float, float, float]:
     """Detector file size (MB) with int8 convolution weights (what the registry stores), fp16, fp32."""
     detector = LandmarkDetector.create({**config, "encoder_weights": "none"})
@@ -159,8 +269,18 @@ def a4_scans(n: int, seed: int = 11) -> list[Path]:
 
 
 def preprocess(path: Path, reduce: int) -> None:
-    gray, to_work = ScanImage(str(path)).read(reduce)
-    crop_print(gray, to_work, None, 666, 0.04, 400)
+    """The page stage of one scan: decode, find the feet, normalise, upright crops."""
+    torch.set_num_threads(1)  # one process per core
+    crop_feet(read_page(ScanImage(str(path)), reduce, _finder()), CropSettings())
+
+
+_FINDER: list[FootFinder] = []
+
+
+def _finder() -> FootFinder:
+    if not _FINDER:
+        _FINDER.append(FootFinder.bundled())
+    return _FINDER[0]
 
 
 def preprocessing_rate(paths: list[Path], reduce: int, workers: int) -> float:
@@ -200,11 +320,20 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--naive", action="store_true")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="fewer scans and steps (CI smoke run)")
+    parser.add_argument("--only", choices=("precision", "timings"), default=None,
+                        help="run one section alone and print it (RESULTS.md is not written)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
     if args.child:
         _child(args)
+        return
+    if args.only == "precision":
+        print("\n".join(precision_section(args.variant, args.batch, args.steps)))
+        return
+    if args.only == "timings":
+        print("\n".join(timings_section()))
         return
 
     cuda = torch.cuda.is_available()
@@ -258,6 +387,8 @@ def main() -> None:
         "Training runs eager: torch.compile pays only where this ratio beats its warm-up over a run.",
         "",
     ]
+    lines += precision_section("resnet18_light_s4", 32 if cuda else 16, 5 if args.quick else 10)
+    lines += timings_section()
     n_scans = 8 if args.quick else 16
     paths = a4_scans(n_scans)
     detector = LandmarkDetector.create({**VARIANTS["resnet18_light_s4"], "encoder_weights": "none"})

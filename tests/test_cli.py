@@ -79,3 +79,100 @@ def test_entry_point_exit_status_and_stderr(tmp_path):
     )
     assert run.returncode == 2
     assert run.stderr.startswith(PREFIX) and len(run.stderr.strip().splitlines()) == 1
+
+
+# --- predict: every input it cannot use is one line naming it, exit status 2 -------------------
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A SQLite MLflow store holding the model name `foot-landmarks` with one version and no alias."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path_factory.mktemp('store') / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.create_registered_model("foot-landmarks")
+    client.create_model_version("foot-landmarks", source="file:///nowhere")
+    return uri
+
+
+@pytest.fixture
+def scans(tmp_path):
+    """A folder holding one (unread) scan file: predict fails before it reads any."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(b"not read")
+    return folder
+
+
+def _predict(argv, capsys) -> tuple[int, str]:
+    capsys.readouterr()
+    status = main(["predict", *argv])
+    return status, _one_line_error(capsys)
+
+
+def test_predict_with_a_missing_model_folder(scans, tmp_path, capsys, store):
+    status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--model", str(tmp_path / "nope"),
+                             "--tracking-uri", store], capsys)
+    assert status == 2
+    assert line == f"{PREFIX} model {tmp_path / 'nope'}: no such folder (give a models:/ URI or an MLflow model folder)"
+    assert not (tmp_path / "o").exists()  # nothing written
+
+
+def test_predict_with_a_model_name_not_in_the_registry(scans, tmp_path, capsys, store):
+    status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--model", "models:/no-such-model@champion",
+                             "--tracking-uri", store], capsys)
+    assert status == 2
+    assert line == (f"{PREFIX} model models:/no-such-model@champion (tracking URI {store}): "
+                    "Registered Model with name=no-such-model not found")
+
+
+def test_predict_with_an_alias_the_model_does_not_have(scans, tmp_path, capsys, store):
+    status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", store], capsys)
+    assert status == 2
+    assert line.startswith(f"{PREFIX} model models:/foot-landmarks@champion (tracking URI {store}): ")
+    assert "alias champion not found" in line
+
+
+def test_predict_with_a_tracking_uri_mlflow_cannot_use(scans, tmp_path, capsys):
+    status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", "bogus://nowhere"], capsys)
+    assert status == 2
+    assert line.startswith(f"{PREFIX} model models:/foot-landmarks@champion (tracking URI bogus://nowhere): ")
+    assert "unsupported URI 'bogus://nowhere'" in line
+
+
+def test_predict_with_a_sqlite_store_that_does_not_exist(scans, tmp_path, capsys):
+    missing_db = tmp_path / "typo" / "mlflow.db"
+    status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", f"sqlite:///{missing_db}"],
+                            capsys)
+    assert status == 2
+    assert line == f"{PREFIX} tracking URI sqlite:///{missing_db}: no MLflow database at {missing_db}"
+    assert not missing_db.exists()  # MLflow was not left to create an empty store
+
+
+def test_predict_on_a_folder_without_scans(tmp_path, capsys, store):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no scans here")
+    status, line = _predict([str(empty), "--out", str(tmp_path / "o"), "--tracking-uri", store], capsys)
+    assert status == 2
+    assert line == f"{PREFIX} {empty}: no image files (.bmp, .jpeg, .jpg, .png, .tif, .tiff)"
+
+
+def test_predict_with_a_page_size_it_does_not_know(scans, tmp_path, capsys, store):
+    status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--page-size", "b17", "--tracking-uri", store],
+                            capsys)
+    assert status == 2
+    assert line.startswith(f"{PREFIX} argument --page-size: page size 'b17' not understood")
+
+
+def test_predict_entry_point_reports_an_mlflow_failure_without_a_traceback(scans, tmp_path):
+    """The installed command's own process: MLflow's logging and exceptions stay off stderr."""
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys; from foot_landmarks.command_line import main; sys.exit(main())",
+         "predict", str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", "bogus://nowhere"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [line for line in run.stderr.strip().splitlines() if line.startswith(PREFIX)]
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr

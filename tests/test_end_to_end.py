@@ -1,6 +1,7 @@
 """End to end on a handful of synthetic scans: data_processing -> training (tiny model) -> MLflow
 run, registry version and `champion` alias -> inference from models:/foot-landmarks@champion."""
 
+import os
 import shutil
 from pathlib import Path
 
@@ -24,18 +25,18 @@ def _kedro_run(project: Path, pipeline: str, params: dict | None = None, namespa
         session.run(pipeline_names=[pipeline], namespaces=namespaces)
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory, monkeypatch_module):
-    """A throw-away copy of the project (conf + pyproject) with its own data/ and MLflow store."""
-    root = tmp_path_factory.mktemp("project")
+TINY = {VARIANT: {"model": {"input_size": [96, 48], "decoder_channels": 16},
+                  "training": {"epochs": 2, "batch_size": 4}}}  # merged into the variant's conf
+
+
+def _build_project(root: Path) -> None:
+    """A throw-away copy of the project (conf + pyproject) with its own data/ and MLflow store,
+    its data processed and the tiny variant trained and registered."""
     shutil.copytree(REPO / "conf", root / "conf", ignore=shutil.ignore_patterns("local"))
     (root / "conf" / "local").mkdir()
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
     (root / "src").mkdir()  # Kedro wants the source folder; the installed package is used
     (root / "data" / "08_reporting").mkdir(parents=True)  # the log file's folder (conf/logging.yml)
-    monkeypatch_module.chdir(root)
-    monkeypatch_module.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
-    monkeypatch_module.setenv("KEDRO_DISABLE_TELEMETRY", "1")
     ds = generate_dataset(16, seed=5, n_broken=1, processes=1, mix={"lowres": 1.0}, progress=False)
     write_dataset(ds, root / "data" / "01_raw" / "synthetic")
     scans = root / "data" / "01_raw" / "new_scans"
@@ -43,6 +44,30 @@ def project(tmp_path_factory, monkeypatch_module):
     for name in sorted(ds.files)[:3]:
         (scans / name).write_bytes(ds.files[name])
     (scans / "not_a_scan.jpg").write_bytes(b"this is not an image")
+    _kedro_run(root, "data_processing", {"data_processing": {"split": {"ratios": {"train": 2, "val": 1, "test": 1}}}})
+    _kedro_run(root, "training", TINY, namespaces=[VARIANT])
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, monkeypatch_module):
+    """The trained throw-away project, built once per test session: under xdist the workers
+    share it (a folder beside their own temporary folders, built under a file lock), so the
+    predict test finds the model whichever worker runs it."""
+    from filelock import FileLock
+
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if shared else base) / "end_to_end_project"
+    monkeypatch_module.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{root / 'mlflow.db'}")
+    monkeypatch_module.setenv("KEDRO_DISABLE_TELEMETRY", "1")
+    with FileLock(str(root) + ".lock"):
+        if not (root / ".built").is_file():
+            shutil.rmtree(root, ignore_errors=True)  # a build interrupted half-way
+            root.mkdir(parents=True)
+            monkeypatch_module.chdir(root)
+            _build_project(root)
+            (root / ".built").touch()
+    monkeypatch_module.chdir(root)
     return root
 
 
@@ -54,11 +79,7 @@ def monkeypatch_module():
 
 @pytest.mark.slow
 def test_train_register_and_predict_from_the_champion(project):
-    _kedro_run(project, "data_processing", {"data_processing": {"split": {"ratios": {"train": 2, "val": 1, "test": 1}}}})
-    tiny = {VARIANT: {"model": {"input_size": [96, 48], "decoder_channels": 16},
-                      "training": {"epochs": 2, "batch_size": 4}}}  # merged into the variant's conf
-    _kedro_run(project, "training", tiny, namespaces=[VARIANT])
-
+    # data processing and training ran in the `project` fixture (shared with the predict test)
     client = MlflowClient()
     runs = mlflow.search_runs(experiment_names=["foot_landmarks"], filter_string=f"tags.variant = '{VARIANT}'")
     assert len(runs) == 1
@@ -97,8 +118,6 @@ def test_train_register_and_predict_from_the_champion(project):
 def test_predict_command_writes_landmarks_errors_and_overlays(project, tmp_path, capsys):
     from foot_landmarks.command_line import main
 
-    if not (project / "mlflow.db").exists():
-        pytest.skip("needs the model registered by test_train_register_and_predict_from_the_champion")
     scans = project / "data" / "01_raw" / "new_scans"
     out = tmp_path / "out"
     status = main(["predict", str(scans), "--out", str(out), "--tracking-uri", f"sqlite:///{project / 'mlflow.db'}"])

@@ -1,4 +1,5 @@
-"""Geometric steps as matrices: exact round trips, pixel-centre resize, mirroring keeps ids."""
+"""Geometric steps as matrices: marks moved by the image operations land where hand-worked geometry
+and the matrices put them; pixel-centre resize; mirroring keeps ids."""
 
 from __future__ import annotations
 
@@ -10,16 +11,38 @@ from foot_landmarks import geometry as geo
 POINTS = np.array([[10.25, 20.5], [0.0, 0.0], [99.0, 149.0], [50.3, 75.7]])
 
 
-def test_crop_mirror_scale_rotation_round_trip_is_exact() -> None:
-    chain = geo.compose(
-        geo.crop_matrix(12, 7),
-        geo.mirror_x(88),
-        geo.resize_matrix((143, 88), (666, 410)),
-        geo.rotation(13.0, center=(205.0, 333.0)),
-    )
-    there = geo.apply_to_points(chain, POINTS)
-    back = geo.apply_to_points(geo.invert(chain), there)
-    assert np.abs(back - POINTS).max() < 0.01
+def _centroid(image: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(image > 0)
+    w = image[ys, xs].astype(float)
+    return np.array([(xs * w).sum() / w.sum(), (ys * w).sum() / w.sum()])
+
+
+def test_crop_mirror_scale_rotation_move_a_mark_to_its_hand_worked_place() -> None:
+    """A 4 x 4 mark centred on (19.5, 29.5), taken through the four image operations; where it
+    ends up is worked out by hand, and both the pixels and the composed matrix must put it there.
+      crop at (12, 7):            (19.5 - 12, 29.5 - 7)                = (7.5, 22.5)
+      mirror, 88 px wide:         (87 - 7.5, 22.5)                     = (79.5, 22.5)
+      resize 143 x 88 -> 286 x 176: ((x + 0.5) * 2 - 0.5, same for y)  = (159.5, 45.5)
+      rotation by 90 deg about (88, 143): (88 - (y - 143), 143 + (x - 88)) = (185.5, 214.5)
+    """
+    image = np.zeros((150, 100), np.float32)
+    image[28:32, 18:22] = 1.0
+    crop, to_crop = geo.crop_with_matrix(image, (12, 7, 100, 150))
+    mirrored, flip = geo.mirror_with_matrix(crop)
+    doubled, resize = geo.resize_with_matrix(mirrored, (286, 176))
+    turn = geo.rotation(90.0, center=(88.0, 143.0))
+    turned = geo.warp_image(doubled, turn, output_shape=(300, 300), order=1)
+    expected = np.array([185.5, 214.5])
+    np.testing.assert_allclose(_centroid(turned), expected, atol=0.02)
+    chain = geo.compose(to_crop, flip, resize, turn)
+    np.testing.assert_allclose(geo.apply_to_points(chain, [[19.5, 29.5]])[0], expected, atol=1e-9)
+    # and back: the scan pixel under the turned mark's centre is the mark's centre
+    np.testing.assert_allclose(geo.apply_to_points(geo.invert(chain), [expected])[0], [19.5, 29.5], atol=1e-9)
+
+
+def test_mirror_sends_column_j_to_width_minus_1_minus_j() -> None:
+    np.testing.assert_allclose(geo.apply_to_points(geo.mirror_x(88), [[0.0, 5.0], [87.0, 5.0], [7.5, 1.0]]),
+                               [[87.0, 5.0], [0.0, 5.0], [79.5, 1.0]])
 
 
 def test_resize_uses_pixel_centre_convention() -> None:

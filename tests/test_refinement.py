@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from skimage.measure import label
 
-from foot_landmarks.geometry import apply_to_points, compose, invert, scale_matrix
+from foot_landmarks.geometry import apply_to_points, compose, scale_matrix
 from foot_landmarks.refinement import (
     PageDetail,
     PrintRefinement,
@@ -175,15 +175,18 @@ def test_the_second_stage_does_not_take_a_pen_mark_beside_a_toe():
 
 
 def test_page_detail_maps_crop_pixels_onto_the_scan():
+    # original px -> crop: scale by 0.2 about pixel edges, then move by (-10, -20); original -> page:
+    # move by (5, 7) (e.g. a photographed page's box). By hand, original (100, 300) is
+    #   crop ((100 + 0.5) * 0.2 - 0.5 - 10, (300 + 0.5) * 0.2 - 0.5 - 20) = (9.6, 39.6)
+    #   page (105, 307)
     to_crop = compose(scale_matrix(0.2, 0.2), np.array([[1.0, 0, -10], [0, 1, -20], [0, 0, 1]]))
-    to_page = np.array([[1.0, 0, 5], [0, 1, 7], [0, 0, 1]])  # e.g. a photographed page's box
-    detail = PageDetail.of_page(np.full((50, 40), 255, np.uint8), to_page, to_crop)
-    assert detail.image.max() == 0  # paper reads as background: print is bright
-    original = np.array([[100.0, 300.0]])
-    np.testing.assert_allclose(
-        apply_to_points(detail.crop_to_image, apply_to_points(to_crop, original)), apply_to_points(to_page, original)
-    )
-    np.testing.assert_allclose(invert(detail.crop_to_image) @ detail.crop_to_image, np.eye(3), atol=1e-12)
+    to_page = np.array([[1.0, 0, 5], [0, 1, 7], [0, 0, 1]])
+    gray = np.full((400, 200), 255, np.uint8)
+    gray[306:309, 104:107] = 0  # an ink mark on the page, centred on (105, 307)
+    detail = PageDetail.of_page(gray, to_page, to_crop)
+    np.testing.assert_allclose(apply_to_points(detail.crop_to_image, [[9.6, 39.6]]), [[105.0, 307.0]], atol=1e-9)
+    x, y = np.rint(apply_to_points(detail.crop_to_image, [[9.6, 39.6]])[0]).astype(int)
+    assert detail.image[y, x] == 255 and detail.image.sum() == 9 * 255  # the mark, bright; paper dark
 
 
 def test_two_toe_points_on_one_toe_take_the_five_toes_in_medial_order():

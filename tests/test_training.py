@@ -1,12 +1,28 @@
-"""Training: a few steps lower the loss; the detector round-trips through its file."""
+"""Training: a few steps lower the loss; the detector round-trips through its file; a NaN loss
+stops training with one line; precision `auto` keeps bf16 only where it is sound and fast; a run
+estimated beyond the CPU budget stops before its first epoch."""
+
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
-from foot_landmarks.codecs import GaussianHeatmapCodec
+import foot_landmarks.training as training
+from foot_landmarks.codecs import GaussianHeatmapCodec, soft_argmax
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.training import HeatmapLoss, soft_argmax, train_detector
+from foot_landmarks.training import (
+    HeatmapLoss,
+    NonFiniteLossError,
+    StepProbe,
+    TrainingTooLongError,
+    check_cpu_budget,
+    check_precision,
+    choose_precision,
+    train_detector,
+)
 
 TINY = {"architecture": "light", "encoder": "resnet18", "encoder_weights": "none", "input_size": [64, 32],
         "stride": 4, "decoder_channels": 16, "sigma": 1.5, "decoder": "dark"}
@@ -66,15 +82,169 @@ def test_heatmap_loss_is_zero_for_the_exact_target_and_soft_argmax_finds_the_pea
     np.testing.assert_allclose(soft_argmax(background, radius=3).numpy(), expected, atol=0.05)
 
 
+LEARNS_IN_PRECISION = """
+import sys
+import torch
+sys.path.insert(0, {tests!r})
+from test_training import TINY, _blobs
+from foot_landmarks.training import train_detector
+
+train, valid = _blobs(32, 0), _blobs(8, 1)
+params = {{"epochs": 3, "lr": 3e-3, "batch_size": 8, "rotation_degrees": 0.0, "seed": 0, "precision": {precision!r}}}
+detector, history = train_detector(train, valid, TINY, params)
+assert detector.info["precision"] == {precision!r}, detector.info
+assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0], history
+assert next(detector.network.parameters()).dtype == torch.float32  # weights stay fp32
+print("learned", history["train_loss"].iloc[0], "->", history["train_loss"].iloc[-1])
+"""
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_training_runs_and_learns_in_each_precision(precision):
-    """bf16 autocast (CUDA, or a CPU with native bf16) and fp32 both train; the run records which."""
+    """fp32 and bf16 autocast both train when asked for; the run records which. In a process whose
+    oneDNN is held to AVX512_CORE_BF16: on an Intel Xeon with AMX, oneDNN's AMX bf16 kernels gave
+    NaN from the second batch of this tiny network (issue 20), which `auto` now detects and avoids
+    (test_auto_precision_falls_back_to_fp32_when_bf16_gives_nan); an explicit bf16 stops at the NaN."""
+    code = LEARNS_IN_PRECISION.format(tests=os.path.dirname(__file__), precision=precision)
+    env = {**os.environ, "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "learned" in run.stdout
+
+
+def _tiny_probe(precision: str, losses, seconds_per_step: float, batch_size: int = 8) -> StepProbe:
+    return StepProbe(precision, tuple(losses), seconds_per_step, batch_size)
+
+
+def test_bf16_is_chosen_only_when_sound_and_faster():
+    fp32 = _tiny_probe("fp32", [0.170, 0.150, 0.131], 1.0)
+    assert choose_precision(fp32, _tiny_probe("bf16", [0.171, 0.151, 0.130], 0.5))[0] == "bf16"
+    precision, why = choose_precision(fp32, _tiny_probe("bf16", [0.170, float("nan"), float("nan")], 0.5))
+    assert precision == "fp32" and "non-finite loss at probe step 2" in why and "ONEDNN_MAX_CPU_ISA" in why
+    precision, why = choose_precision(fp32, _tiny_probe("bf16", [0.170, 0.150, 0.160], 0.5))  # 22 % off at step 3
+    assert precision == "fp32" and "differ from fp32 by up to 22.1%" in why
+    precision, why = choose_precision(fp32, _tiny_probe("bf16", [0.170, 0.150, 0.131], 1.3))
+    assert precision == "fp32" and "not faster" in why
+    assert choose_precision(fp32, None) == ("fp32", "no native bf16 on this device (emulated bf16 is slower than fp32)")
+
+
+class NanUnderAutocastAfterFirstStep(torch.nn.Module):
+    """The failure seen with oneDNN's AMX kernels, on any CPU: under bf16 autocast the first
+    forward pass is fine and every later one gives NaN; fp32 is untouched."""
+
+    def __init__(self, network: torch.nn.Module):
+        super().__init__()
+        self.network = network
+        self.autocast_calls = 0
+
+    def forward(self, x):
+        out = self.network(x)
+        if torch.is_autocast_enabled("cpu") or torch.is_autocast_enabled("cuda"):
+            self.autocast_calls += 1
+            if self.autocast_calls > 1:
+                return out * float("nan")
+        return out
+
+
+def test_auto_precision_falls_back_to_fp32_when_bf16_gives_nan(monkeypatch):
+    create = LandmarkDetector.create
+
+    def create_failing(config):
+        detector = create(config)
+        detector.network = NanUnderAutocastAfterFirstStep(detector.network)
+        return detector
+
+    monkeypatch.setattr(training, "native_bf16", lambda device: True)  # whatever this CPU has
+    monkeypatch.setattr(training.LandmarkDetector, "create", staticmethod(create_failing))
+    train, valid = _blobs(32, 0), _blobs(8, 1)
+    params = {"epochs": 2, "lr": 3e-3, "batch_size": 8, "rotation_degrees": 0.0, "seed": 0, "precision": "auto"}
+    detector, history = train_detector(train, valid, TINY, params)
+    assert detector.info["precision"] == "fp32"
+    assert "non-finite loss at probe step 2" in detector.info["precision_reason"]
+    assert np.isfinite(history[["train_loss", "valid_loss"]].to_numpy()).all()
+
+
+def test_the_precision_check_compares_the_same_weights_over_two_optimiser_steps():
+    torch.manual_seed(0)
+    network = LandmarkDetector.create(TINY).network
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    images, keypoints, visible = _blobs(8, 0)
+    batch = (training.to_network_input(torch.as_tensor(images)), torch.as_tensor(keypoints), torch.as_tensor(visible))
+    loss = HeatmapLoss(GaussianHeatmapCodec((64, 32), stride=4, sigma=1.5))
+    precision, why, probe = check_precision(network, loss, batch, 3e-3, "fp32", native=True)
+    assert (precision, probe.precision, len(probe.losses)) == ("fp32", "fp32", 3)
+    assert probe.losses[2] < probe.losses[0]  # two Adam steps on one batch lower its loss
+    # the probe trains a copy: the network to be trained keeps its initial weights
+    assert all(torch.equal(before[k], v) for k, v in network.state_dict().items())
+    again = check_precision(network, loss, batch, 3e-3, "fp32", native=True)[2]
+    np.testing.assert_allclose(again.losses, probe.losses, rtol=1e-6)
+
+
+def _fail_from_call(n: int):
+    """HeatmapLoss.forward that returns NaN from its n-th call on (and counts its calls)."""
+    forward = HeatmapLoss.forward
+    calls = []
+
+    def patched(self, pred, keypoints, visible):
+        calls.append(1)
+        loss = forward(self, pred, keypoints, visible)
+        return loss * float("nan") if len(calls) >= n else loss
+
+    return patched, calls
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_nan_loss_stops_training_with_one_line(monkeypatch, precision):
+    probe = _tiny_probe(precision, [0.2, 0.19, 0.18], 0.01)
+    monkeypatch.setattr(training, "check_precision", lambda *a, **k: (precision, "test", probe))
+    patched, calls = _fail_from_call(2)
+    monkeypatch.setattr(HeatmapLoss, "forward", patched)
     train, valid = _blobs(32, 0), _blobs(8, 1)
     params = {"epochs": 3, "lr": 3e-3, "batch_size": 8, "rotation_degrees": 0.0, "seed": 0, "precision": precision}
-    detector, history = train_detector(train, valid, TINY, params)
-    assert detector.info["precision"] == precision
-    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
-    assert next(detector.network.parameters()).dtype == torch.float32  # weights stay fp32
+    with pytest.raises(NonFiniteLossError) as stopped:
+        train_detector(train, valid, TINY, params, name="resnet18_light_s4")
+    message = str(stopped.value)
+    assert "\n" not in message
+    assert message.startswith("resnet18_light_s4 (resnet18): training stopped at a non-finite loss (nan)")
+    assert f"epoch 1/3, training batch 2/4, precision {precision}" in message
+    if precision == "bf16":
+        assert "`precision: fp32`" in message and "ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16" in message
+    assert len(calls) == 2  # stopped at the first NaN: no later batch, no validation pass
+
+
+def test_cpu_estimate_is_epochs_times_images_times_the_per_image_cost():
+    line = check_cpu_budget("v", 0.5, 28, 1035, max_hours=5.0, allowed=False)  # 0.5 x 28 x 1035 s = 4.025 h
+    assert line == "v: estimated CPU training time 4.03 h (500.0 ms per image x 28 epochs x 1035 images)"
+    with pytest.raises(TrainingTooLongError, match=r"4.03 h .* exceeds training.max_cpu_hours = 1: .*"
+                                                   r"kedro run --pipeline training --namespaces resnet18_light_s4"):
+        check_cpu_budget("v", 0.5, 28, 1035, max_hours=1.0, allowed=False)
+    assert check_cpu_budget("v", 0.5, 28, 1035, max_hours=1.0, allowed=True).startswith("v: estimated")
+
+
+def test_a_long_cpu_run_stops_before_its_first_epoch_unless_allowed(monkeypatch):
+    # a stubbed per-image cost of 20 s: 2 epochs x 32 images = 0.36 h
+    monkeypatch.setattr(training, "best_device", lambda: torch.device("cpu"))
+    monkeypatch.setattr(training, "probe_training_steps", lambda *a, **k: _tiny_probe("fp32", [0.2] * 3, 160.0))
+    fits = []
+
+    class FitReached(Exception):
+        pass
+
+    def fit(self, *args, **kwargs):
+        fits.append(1)
+        raise FitReached
+
+    monkeypatch.setattr(training.Learner, "fit_one_cycle", fit, raising=False)
+    train, valid = _blobs(32, 0), _blobs(8, 1)
+    params = {"epochs": 2, "batch_size": 8, "seed": 0, "precision": "fp32", "max_cpu_hours": 0.25}
+    with pytest.raises(TrainingTooLongError) as stopped:
+        train_detector(train, valid, TINY, params, name="resnet50_333x256")
+    assert "resnet50_333x256 (resnet18): estimated CPU training time 0.36 h" in str(stopped.value)
+    assert "kedro run --pipeline training --namespaces resnet18_light_s4" in str(stopped.value)
+    assert fits == []  # stopped before the first epoch
+    with pytest.raises(FitReached):
+        train_detector(train, valid, TINY, {**params, "allow_long_cpu_run": True})
+    assert fits == [1]
 
 
 def test_unknown_precision_is_refused():

@@ -17,7 +17,8 @@ Decoders:
   whose maximum is at  mu = m - H^-1 g,  g and H the gradient and Hessian at the argmax m, taken
   here by finite differences. On an exact Gaussian this recovers the sub-pixel centre exactly.
 - "soft_argmax": the heatmap-weighted mean of pixel positions in a small window around the
-  argmax (local, so a second blob elsewhere cannot pull the point).
+  argmax (local, so a second blob elsewhere cannot pull the point); `soft_argmax`, in torch, is
+  also the training loss's integral regression.
 """
 
 from __future__ import annotations
@@ -207,7 +208,9 @@ class GaussianHeatmapCodec:
         elif self.decoder == "dark":
             uv = self._refine_dark(flat, peak_row, peak_col)
         else:
-            uv = self._refine_soft_argmax(flat, peak_row, peak_col)
+            # the argmax found above, in numpy: torch's reduction over whole maps is slow on a busy CPU
+            peak_index = torch.from_numpy(peak_row * w + peak_col)
+            uv = soft_argmax(torch.from_numpy(flat.astype(np.float64)), self.soft_argmax_radius, peak_index).numpy()
 
         keypoints = self.to_input_px(uv).reshape(n, k, 2)
         confidence = confidence.reshape(n, k).astype(float)
@@ -267,37 +270,50 @@ class GaussianHeatmapCodec:
         refined_v = np.clip(refined_v, peak_row - _MAX_DARK_SHIFT, peak_row + _MAX_DARK_SHIFT)
         return np.stack([refined_u, refined_v], axis=-1)
 
-    def _refine_soft_argmax(
-        self, flat: np.ndarray, peak_row: np.ndarray, peak_col: np.ndarray
-    ) -> np.ndarray:
-        """(M, 2) [u, v]: heatmap-weighted mean position in a window around the argmax.
 
-        The window is square, radius `soft_argmax_radius`, shrunk at the border so that it stays
-        symmetric about the argmax (a one-sided window would pull the mean inwards).
-        """
-        m, h, w = flat.shape
-        offsets = np.arange(-self.soft_argmax_radius, self.soft_argmax_radius + 1)
-        radius_v = np.minimum(peak_row, h - 1 - peak_row)[:, None]  # room to the border, per map
-        radius_u = np.minimum(peak_col, w - 1 - peak_col)[:, None]
-        rows_ok = np.abs(offsets) <= radius_v  # (M, 2r+1)
-        cols_ok = np.abs(offsets) <= radius_u
-        rows = peak_row[:, None] + offsets
-        cols = peak_col[:, None] + offsets
-        window = flat[
-            np.arange(m)[:, None, None],
-            np.clip(rows, 0, h - 1)[:, :, None],
-            np.clip(cols, 0, w - 1)[:, None, :],
-        ].astype(np.float64)
-        # negative network outputs carry no mass
-        window = np.maximum(window, 0.0) * (rows_ok[:, :, None] & cols_ok[:, None, :])
-        mass = window.sum(axis=(1, 2))
-        has_mass = mass > 0
-        safe_mass = np.where(has_mass, mass, 1.0)
-        mean_v = (window.sum(axis=2) * rows).sum(axis=1) / safe_mass
-        mean_u = (window.sum(axis=1) * cols).sum(axis=1) / safe_mass
-        mean_u = np.where(has_mass, mean_u, peak_col)
-        mean_v = np.where(has_mass, mean_v, peak_row)
-        return np.stack([mean_u, mean_v], axis=-1)
+def soft_argmax(heatmaps: torch.Tensor, radius: int, peak_index: torch.Tensor | None = None) -> torch.Tensor:
+    """(..., h, w) -> (..., 2) [u, v] in heatmap px: the heatmap-weighted mean pixel position in a
+    square window of `radius` around each map's argmax. Differentiable in the heatmap values, so
+    the training loss (integral regression) and the "soft_argmax" decoder share it.
+
+    - The window is local: a whole-map softmax is pulled toward the map's centre by the background,
+      and a loss on it teaches the network to push its peaks outward (a measured 1 px outward bias
+      of every extreme point).
+    - At the border the window shrinks to stay symmetric about the argmax: a one-sided window would
+      pull the mean inwards.
+    - Negative values carry no mass; a window without mass gives the argmax itself.
+
+    `peak_index`: each map's argmax as a flat index (one per map, in the order of
+    `heatmaps.reshape(-1, h, w)`) when the caller has it already.
+    """
+    *lead, h, w = heatmaps.shape
+    dtype = heatmaps.dtype if heatmaps.dtype == torch.float64 else torch.float32
+    maps = heatmaps.reshape(-1, h, w)
+    m = maps.shape[0]
+    peak = maps.reshape(m, -1).argmax(dim=1) if peak_index is None else peak_index.reshape(m).to(maps.device)
+    peak_row, peak_col = peak // w, peak % w
+    # Only the (2r+1)^2 window around each argmax is read: a small gather, not whole-map masks
+    # (elementwise ops on whole maps go multi-threaded, and on a busy CPU that costs 100x).
+    offsets = torch.arange(-radius, radius + 1, device=maps.device)
+    rows = peak_row[:, None] + offsets  # (M, 2r+1)
+    cols = peak_col[:, None] + offsets
+    reach_v = torch.minimum(peak_row, h - 1 - peak_row)[:, None]  # room to the border, per map
+    reach_u = torch.minimum(peak_col, w - 1 - peak_col)[:, None]
+    inside = (offsets.abs() <= reach_v)[:, :, None] & (offsets.abs() <= reach_u)[:, None, :]
+    window = maps[
+        torch.arange(m, device=maps.device)[:, None, None],
+        rows.clamp(0, h - 1)[:, :, None],
+        cols.clamp(0, w - 1)[:, None, :],
+    ].to(dtype)
+    window = window.clamp(min=0) * inside.to(dtype)
+    mass = window.sum(dim=(1, 2))
+    has_mass = mass > 0
+    safe_mass = torch.where(has_mass, mass, torch.ones_like(mass))
+    u = (window.sum(dim=1) * cols.to(dtype)).sum(-1) / safe_mass
+    v = (window.sum(dim=2) * rows.to(dtype)).sum(-1) / safe_mass
+    u = torch.where(has_mass, u, peak_col.to(dtype))
+    v = torch.where(has_mass, v, peak_row.to(dtype))
+    return torch.stack([u, v], dim=-1).reshape(*lead, 2)
 
 
 def _argmax_2d(flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

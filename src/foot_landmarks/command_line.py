@@ -9,8 +9,9 @@ Subcommands (one function each, so more can be added the same way):
 
 (Not named cli.py: Kedro reserves ``<package>.cli`` for project commands of its own CLI.)
 
-Any user error (bad number, unwritable folder, existing data without ``--force``) is one line on
-stderr starting with ``foot-landmarks: error:`` and exit status 2, never a traceback.
+Any user error (bad number, unwritable folder, existing data without ``--force``, a model or
+tracking store that cannot be loaded, a folder without scans) is one line on stderr starting with
+``foot-landmarks: error:`` and exit status 2, never a traceback (docs/ERRORS.md lists them).
 """
 
 from __future__ import annotations
@@ -166,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.set_defaults(func=cmd_contact_sheet)
 
     add_predict_parser(sub).set_defaults(func=cmd_predict)
+    from foot_landmarks.review_command import add_review_parser  # import-review (predict --review)
+
+    add_review_parser(sub)
     return parser
 
 
@@ -180,6 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (OSError, ValueError) as exc:  # e.g. a disk that fills up, an unreadable data set
+        print(f"{PROG}: error: {exc}".splitlines()[0], file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        # MLflow's errors (a store or model that cannot be reached) are not ValueErrors; mlflow is
+        # imported only by the commands that use it, so its exception class is matched by module
+        if not type(exc).__module__.startswith("mlflow"):
+            raise
         print(f"{PROG}: error: {exc}".splitlines()[0], file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

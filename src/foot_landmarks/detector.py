@@ -26,8 +26,11 @@ def best_device() -> torch.device:
 
 
 def native_bf16(device: torch.device) -> bool:
-    """Whether bf16 autocast is fast on this device: CUDA, or a CPU with native bf16 instructions
-    (AVX512-BF16 / AMX). Elsewhere CPU bf16 is emulated and slower than fp32."""
+    """Whether this device has native bf16 arithmetic: CUDA, or a CPU with bf16 instructions
+    (AVX512-BF16 / AMX); elsewhere CPU bf16 is emulated and slower than fp32. Native is not
+    enough: whether bf16 is also sound and faster for a given network on this machine is
+    measured before training (foot_landmarks.training.check_precision; oneDNN's AMX bf16
+    kernels gave NaN on an Intel Xeon where AVX512-BF16 on an AMD EPYC trained as fp32 does)."""
     if device.type == "cuda":
         return True
     return device.type == "cpu" and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())

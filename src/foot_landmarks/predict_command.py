@@ -9,7 +9,24 @@ import sys
 from pathlib import Path
 
 from foot_landmarks.io.datasets import IMAGE_SUFFIXES
+
 DEFAULT_MODEL = "models:/foot-landmarks@champion"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+
+class PredictError(ValueError):
+    """An input `predict` cannot use: one line naming it and the problem (exit status 2)."""
+
+
+def page_size_arg(text: str) -> str:
+    """--page-size checked while the arguments are read, before any model is loaded."""
+    from foot_landmarks.calibration import parse_page_size
+
+    try:
+        parse_page_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def add_predict_parser(sub) -> argparse.ArgumentParser:
@@ -19,7 +36,7 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--dpi", type=float, default=None, help="scan resolution when the files do not say")
     parser.add_argument(
-        "--page-size", default=None,
+        "--page-size", default=None, type=page_size_arg,
         help="photos without dpi: calibrate mm on the photographed sheet of this size (a4, letter, 210x297)",
     )
     parser.add_argument(
@@ -32,6 +49,8 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
         "--clinical", action="store_true",
         help="also measurements.csv, a 1:1 insole outline (SVG, DXF) and a one-page report (PNG, PDF) per scan",
     )
+    parser.add_argument("--review", type=Path, default=None, metavar="DIR",
+                        help="also a VIA 2.0.10 review project + CSV in DIR, least confident scans first")
     return parser
 
 
@@ -48,28 +67,57 @@ def collect_scans(inputs: list[Path]) -> list[Path]:
     return scans
 
 
+def sqlite_store_path(tracking_uri: str) -> Path | None:
+    """The database file of a `sqlite:///` tracking URI (None for other schemes)."""
+    prefix = "sqlite:///"
+    return Path(tracking_uri[len(prefix):]) if tracking_uri.startswith(prefix) else None
+
+
+def check_tracking_uri(tracking_uri: str) -> None:
+    """A SQLite store must exist: MLflow would create an empty one and then miss every model."""
+    path = sqlite_store_path(tracking_uri)
+    if path is not None and not path.is_file():
+        raise PredictError(f"tracking URI {tracking_uri}: no MLflow database at {path}")
+
+
+def _first_line(text: str) -> str:
+    lines = str(text).strip().splitlines()
+    return lines[0].strip() if lines else ""
+
+
+def load_model(model_uri: str, tracking_uri: str):
+    """The pyfunc model at `model_uri`; every way it cannot be loaded is one PredictError line."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    if "://" not in model_uri and ":/" not in model_uri and not Path(model_uri).exists():
+        raise PredictError(f"model {model_uri}: no such folder (give a models:/ URI or an MLflow model folder)")
+    check_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except MlflowException as exc:
+        raise PredictError(f"model {model_uri} (tracking URI {tracking_uri}): {_first_line(exc.message)}") from None
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     import os
 
-    import mlflow
     import pandas as pd
 
     from foot_landmarks.inference import draw_overlay, split_predictions
 
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    mlflow.set_tracking_uri(args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", "sqlite:///mlflow.db"))
     scans = collect_scans(args.inputs)
     if not scans:
-        raise ValueError("no image files among the inputs")
+        names = ", ".join(str(p) for p in args.inputs)
+        raise PredictError(f"{names}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+    model = load_model(args.model, args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", DEFAULT_TRACKING_URI))
     args.out.mkdir(parents=True, exist_ok=True)
-    model = mlflow.pyfunc.load_model(args.model)
     frame = pd.DataFrame({"image": [str(p) for p in scans]})
     if args.dpi:
         frame["dpi"] = args.dpi
-    if args.page_size:
-        from foot_landmarks.calibration import parse_page_size
-
-        parse_page_size(args.page_size)  # a wrong size fails here, before any model is run
+    if args.page_size:  # checked when the arguments were read (page_size_arg)
         frame["page_size"] = args.page_size
     if args.view:
         frame["view"] = args.view
@@ -80,9 +128,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         for image, rows in landmarks.groupby("image"):
             draw_overlay(image, rows).save(args.out / f"{Path(image).stem}_landmarks.png")
     if args.clinical:
+        from foot_landmarks.clinical.files import save_clinical_files
         from foot_landmarks.pipelines.inference.nodes import measure_feet
 
-        measure_feet(landmarks, str(args.out / "clinical")).to_csv(args.out / "measurements.csv", index=False)
+        clinical = measure_feet(landmarks)
+        clinical.pop("measurements").to_csv(args.out / "measurements.csv", index=False)
+        save_clinical_files(clinical, args.out / "clinical")
+    if args.review:
+        from foot_landmarks.review_command import write_prediction_review
+
+        write_prediction_review(landmarks, args.review, view=args.view)
     flagged = int(landmarks["low_confidence"].sum()) if len(landmarks) else 0
     print(
         f"{landmarks['image'].nunique()} scans predicted, {len(errors)} failed, "

@@ -2,7 +2,8 @@
 
 The browser is the system Chromium (``scripts/install_browser.sh`` installs Debian's package),
 driven by Playwright; Playwright's own browser download is never used. Without either, every
-browser test is skipped with a message that says what is missing.
+browser test is skipped with a message that says what is missing, and FAILS with it where the
+environment variable CI is set (tests/prerequisites.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from prerequisites import missing
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = REPO_ROOT.parent / "shared"
@@ -41,22 +43,23 @@ def find_chromium() -> str | None:
 def chromium_path() -> str:
     path = find_chromium()
     if path is None:
-        pytest.skip(f"no Chromium executable found (/usr/bin/chromium, $CHROMIUM_PATH): {INSTALL_HINT}")
+        missing(f"no Chromium executable found (/usr/bin/chromium, $CHROMIUM_PATH): {INSTALL_HINT}")
     return path
 
 
 @pytest.fixture(scope="session")
 def browser(chromium_path: str):
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
-    )
+    try:
+        from playwright import sync_api
+    except ImportError:
+        missing("playwright is not installed: pip install -e '.[test]'")
     with sync_api.sync_playwright() as playwright:
         try:
             chromium = playwright.chromium.launch(
                 executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
             )
-        except Exception as exc:  # a broken install must read as a skip with the reason, not a crash
-            pytest.skip(f"Chromium at {chromium_path} did not start under Playwright: {exc}")
+        except Exception as exc:  # a broken install must read as a skip (CI: a failure) with the reason
+            missing(f"Chromium at {chromium_path} did not start under Playwright: {exc}")
         try:
             yield chromium
         finally:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from prerequisites import missing
 
 from foot_landmarks.io.via import format_via_csv, format_via_json, parse_via_csv, parse_via_json
 
@@ -89,7 +90,7 @@ def _project_tables(tmp_path):
 
 def _open_via(page, image_dir) -> None:
     if not VIA_INDEX.is_file():
-        pytest.skip(f"VIA 2.0.10 not found at {VIA_INDEX} (../shared is absent beside the repository)")
+        missing(f"VIA 2.0.10 not found at {VIA_INDEX} (../shared is absent beside the repository)")
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(VIA_INDEX.as_uri())

@@ -23,24 +23,61 @@ def scans(tmp_path_factory):
     return rows
 
 
-def _truth_length_mm(pts, dpi):
-    axis = (pts[1] - pts[7]) / np.linalg.norm(pts[1] - pts[7])
-    return float(max((pts[k] - pts[7]) @ axis for k in range(5))) * 25.4 / dpi
+PRINTS = [("ink_paper", "right", 1), ("ink_paper", "left", 2), ("bare_sole", "right", 4), ("ink_paper", "left", 5),
+          ("ink_paper", "right", 6)]  # 75-300 dpi, both sides, an ink print and a bare sole
 
 
-def test_lengths_within_1mm_of_truth(scans):
-    for path, pts, dpi, attrs in scans:
-        pm = print_mask(path, dpi)
-        m = measurements(pts, dpi, pm.mask, pm.mask_to_px)
-        assert abs(m["foot_length_mm"] - _truth_length_mm(pts, dpi)) < 1.0
-        assert abs(m["forefoot_width_mm"] - np.linalg.norm(pts[5] - pts[6]) * 25.4 / dpi) < 1.0
-        # The generator's foot_length_mm is the template's heel-to-farthest-tip length; the
-        # ground-truth points sit on the rasterised ink edge (edge noise, pixel grid): report it.
-        diff = m["foot_length_mm"] - float(attrs["foot_length_mm"])
-        print(f"{path.name}: {dpi:g} dpi, length {m['foot_length_mm']:.1f} mm, generator {attrs['foot_length_mm']} "
-              f"(diff {diff:+.1f} mm), heel {m['heel_width_mm']:.1f}, forefoot {m['forefoot_width_mm']:.1f}")
-        assert abs(diff) < 3 * 25.4 / dpi + 1.5
-        assert 0.45 < m["heel_width_mm"] / m["forefoot_width_mm"] < 0.85
+@pytest.fixture(scope="module", params=PRINTS, ids=lambda p: f"{p[0]}-{p[1]}-{p[2]}")
+def rendered(request, tmp_path_factory):
+    """(scan path, truth points, dpi, the generator's foot_length_mm, its contact mask) of one
+    generated print: the mask is what touched the paper, drawn by the generator itself."""
+    from foot_landmarks.synthetic.generate import render_sample
+    from foot_landmarks.synthetic.scene import PrintSpec
+
+    look, side, index = request.param
+    sample = render_sample(PrintSpec(7, index, index, side, 1, False, look, (("lowres", 1.0),)), debug=True)
+    path = tmp_path_factory.mktemp("prints") / sample.filename
+    path.write_bytes(sample.data)
+    attributes = sample.attributes
+    return path, sample.points, float(attributes["dpi"]), float(attributes["foot_length_mm"]), sample.debug["mask"]
+
+
+def _contact_truth(mask: np.ndarray, points: np.ndarray) -> dict[str, float]:
+    """Length and widths (px) of the generator's contact mask in the foot frame of the axis 8 -> 2:
+    its extent along the axis; the extent across it in the one-pixel slice a sixth of that length
+    from the heel; the distance between its most medial and most lateral pixels in the ball (55-85 %
+    of the length; the middle of a flat run, LANDMARKS.md)."""
+    from foot_landmarks.extremes import flat_run_extreme
+
+    frame = foot_frame(points)
+    rows, cols = np.nonzero(mask)
+    xy = np.column_stack([cols, rows]).astype(float)
+    st = frame.to_foot(xy)
+    heel = st[:, 0].min()
+    length = st[:, 0].max() - heel
+    at = np.abs(st[:, 0] - heel - length / 6) <= 0.5
+    ball = (st[:, 0] - heel > 0.55 * length) & (st[:, 0] - heel < 0.85 * length)
+    medial, lateral = flat_run_extreme(xy[ball], -frame.v), flat_run_extreme(xy[ball], frame.v)
+    return {"length": length, "heel_width": st[at, 1].max() - st[at, 1].min() + 1.0,
+            "forefoot_width": float(np.hypot(*(lateral - medial)))}
+
+
+def test_lengths_and_widths_match_the_generators_print(rendered):
+    path, pts, dpi, template_length_mm, contact = rendered
+    mm = 25.4 / dpi
+    pm = print_mask(path, dpi)
+    m = measurements(pts, dpi, pm.mask, pm.mask_to_px)
+    truth = _contact_truth(contact, pts)
+    # the points are pixel centres of the print's extreme pixels, the truth the extent of the same
+    # pixels: within a pixel
+    assert abs(m["foot_length_mm"] - truth["length"] * mm) < mm
+    assert abs(m["forefoot_width_mm"] - truth["forefoot_width"] * mm) < mm
+    # the heel width is measured on the print segmented from the scan (blur, JPEG, threshold)
+    assert abs(m["heel_width_mm"] - truth["heel_width"] * mm) < 1.0
+    # The generator's foot_length_mm is its template's heel-to-farthest-tip length; the print
+    # reaches a little beyond the template's outline (0.03-0.98 % on these prints), never short.
+    excess = (m["foot_length_mm"] - template_length_mm) / template_length_mm
+    assert -mm / template_length_mm <= excess < 0.015, f"{path.name}: {excess:+.2%} of the template length"
 
 
 def test_axis_angle_and_toe_positions():

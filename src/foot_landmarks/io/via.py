@@ -182,13 +182,18 @@ def parse_via_csv(text: str, source: str = "<csv>") -> ViaAnnotations:
 
 def parse_via_json(text: str, source: str = "<json>") -> ViaAnnotations:
     """Parse a VIA JSON export (1.x/2.x ``{key: file}``) or a saved VIA 2 project (``_via_img_metadata``)."""
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise ViaFormatError(f"{source}: empty file, not a VIA JSON export")
     try:
-        data = json.loads(text.lstrip("\ufeff"))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ViaFormatError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
     if not isinstance(data, dict):
         raise ViaFormatError(f"{source}: top level is not a JSON object, not a VIA export")
     files = data.get("_via_img_metadata", data)
+    if not isinstance(files, dict):
+        raise ViaFormatError(f"{source}: _via_img_metadata is not a JSON object, not a VIA project")
     image_rows: list[dict] = []
     point_rows: list[dict] = []
     problems: list[tuple[str, str]] = []
@@ -198,20 +203,42 @@ def parse_via_json(text: str, source: str = "<json>") -> ViaAnnotations:
             continue
         image = _clean_filename(entry["filename"])
         attributes = entry.get("file_attributes") or {}
+        if not isinstance(attributes, dict):
+            problems.append((image, f"{source}: '{image}': file_attributes is not a JSON object"))
+            attributes = {}
         image_rows.append(_image_row(image, entry.get("size", -1), attributes))
-        regions = entry.get("regions") or []
-        if isinstance(regions, dict):  # VIA 1.x keeps regions in a dict keyed "0", "1", ...
-            regions = [regions[k] for k in sorted(regions, key=lambda k: int(k) if k.isdigit() else k)]
-        for region in regions:
-            point, problem = _point_row(
-                image, region.get("shape_attributes") or {}, region.get("region_attributes") or {}
-            )
+        regions = _region_list(entry.get("regions") or [])
+        if regions is None:
+            problems.append((image, f"{source}: '{image}': regions is neither a list nor an object"))
+            continue
+        for n, region in enumerate(regions):
+            point, problem = _json_region(image, region)
             if problem:
-                problems.append((image, f"{source}: {problem}"))
+                problems.append((image, f"{source}: '{image}' region {n}: {problem}"))
             else:
                 point_rows.append(point)
     images, points = _tables(image_rows, point_rows)
     return ViaAnnotations(images, points, problems)
+
+
+def _region_list(regions) -> list | None:
+    """A file record's regions as a list (VIA 1.x keeps them in a dict keyed "0", "1", ...)."""
+    if isinstance(regions, dict):
+        return [regions[k] for k in sorted(regions, key=lambda k: int(k) if str(k).isdigit() else str(k))]
+    return regions if isinstance(regions, list) else None
+
+
+def _json_region(image: str, region) -> tuple[dict | None, str | None]:
+    """One region of a VIA JSON record to a point row, or why it is not one of our landmarks."""
+    if not isinstance(region, dict):
+        return None, f"region is not a JSON object: {region!r}"
+    shape = region.get("shape_attributes") or {}
+    attributes = region.get("region_attributes") or {}
+    if not isinstance(shape, dict):
+        return None, f"shape_attributes is not a JSON object: {shape!r}"
+    if not isinstance(attributes, dict):
+        return None, f"region_attributes is not a JSON object: {attributes!r}"
+    return _point_row(image, shape, attributes)
 
 
 def read_via(path: str | Path) -> ViaAnnotations:

@@ -56,6 +56,17 @@ def _write_dataset(root: Path, name: str, pages: list[dict]) -> None:
     write_via(pd.DataFrame(image_rows), pd.DataFrame(point_rows), root / name / "via_annotations.csv")
 
 
+def heel_row_gap(crop: np.ndarray, points: np.ndarray) -> float:
+    """Crop px between the heel point's row and the last row of print (brighter than half the
+    print's median) in the columns around it: the heel point is the print's most posterior pixel."""
+    image = crop.astype(float)
+    ink = image > 0.5 * np.median(image[image > 0.5 * image.max()])
+    x8, y8 = points[7]
+    near = slice(max(0, int(round(x8)) - 4), int(round(x8)) + 5)
+    rows = np.nonzero(ink[:, near].any(axis=1))[0]
+    return float(abs(rows.max() - y8)) if rows.size else float("inf")
+
+
 @pytest.fixture
 def raw_root(tmp_path: Path) -> Path:
     root = tmp_path / "01_raw"
@@ -96,14 +107,13 @@ def test_nodes_end_to_end(raw_root: Path) -> None:
         crop = np.asarray(crops[sample.sample_id])
         assert crop.dtype == np.uint8 and crop.shape == (120, sample.crop_width) == (sample.crop_height, sample.crop_width)
         assert crop[0, 0] == 0 and crop.max() > 150  # print bright on black
-        pts = np.asarray(sample.points)
+        # the drawing's own points (original px), carried into the crop by the sample's matrix
+        pts = geo.apply_to_points(np.asarray(sample.to_crop), np.asarray(sample.points_orig))
         assert pts[5, 0] < pts[6, 0]  # right-foot orientation: medial (6) left of lateral (7)
-        back = geo.apply_to_points(geo.invert(np.asarray(sample.to_crop)), pts)
-        assert np.abs(back - np.asarray(sample.points_orig)).max() < 0.01
-        # the toe and heel landmarks land on the bright print (within a couple of px of it)
-        for x, y in pts[[0, 7]]:
-            r, c = int(round(y)), int(round(x))
-            assert crop[max(r - 3, 0) : r + 4, max(c - 3, 0) : c + 4].max() > 100
+        # the hallux tip (top of its disc) lies on the print's edge: print within one crop px
+        x1, y1 = np.rint(pts[0]).astype(int)
+        assert crop[max(y1 - 1, 0) : y1 + 2, max(x1 - 1, 0) : x1 + 2].max() > 100
+        assert heel_row_gap(crop, pts) <= 1.0, f"{sample.sample_id}: heel point not on the print's last row"
 
 
 def test_a_foot_whose_points_miss_its_crop_is_rejected_by_name(tmp_path: Path) -> None:
@@ -139,12 +149,22 @@ def test_pipeline_wiring() -> None:
     assert {"raw_images", "raw_annotations"} <= pipeline.inputs()
 
 
+# Crop px (200 px crops) between the generator's heel point carried into the crop and the crop's
+# last row of print. The print's edge is not a clean step on these looks: a bare sole's skin
+# darkens toward its rim (measured up to 1.2 px), a form's print is a grid of lines or dots
+# (up to 1.95 px), a pressure map's heel rim carries the lightest loads, which fall below half
+# the print's level (up to 2.9 px). A matrix off by a mirror, a scale or a crop offset moves the
+# point by tens of px.
+HEEL_ROW_TOLERANCE = {"inkmat_form": 2.5, "bare_sole": 1.5, "pressure_map": 3.5}
+
+
 @pytest.mark.parametrize("look", ["inkmat_form", "bare_sole", "pressure_map"])
 def test_every_look_becomes_upright_right_foot_crops(tmp_path: Path, look: str) -> None:
     """Generated scans of each look through the nodes: a form with both feet gives one sample per
     foot (16-point VIA file, `foot` attribute), a bare sole seen from below is oriented by its
     annotated side and view, a colour map is read as intensity; every crop is print-bright on
-    black in right-foot orientation and its matrix maps the points back to the original px."""
+    black in right-foot orientation, and the generator's heel point carried by the sample's
+    matrix lies on the crop's last row of print."""
     from foot_landmarks.synthetic.generate import generate_dataset, write_dataset
 
     root = tmp_path / "01_raw"
@@ -165,11 +185,12 @@ def test_every_look_becomes_upright_right_foot_crops(tmp_path: Path, look: str) 
     assert len(processed) == len(annotations) + int(two_feet.sum()) == 6
     for sample in processed.itertuples():
         crop = np.asarray(crops[sample.sample_id])
-        pts = np.asarray(sample.points)
+        # the generator's truth (original px), carried into the crop by the sample's matrix
+        pts = geo.apply_to_points(np.asarray(sample.to_crop), np.asarray(sample.points_orig))
         assert crop[0, 0] < 60 and crop.max() > 90, f"{sample.sample_id}: not print-bright on black"
         assert pts[0, 0] < pts[4, 0] and pts[5, 0] < pts[6, 0], f"{sample.sample_id}: not in right-foot orientation"
-        back = geo.apply_to_points(geo.invert(np.asarray(sample.to_crop)), pts)
-        assert np.abs(back - np.asarray(sample.points_orig)).max() < 0.01
+        gap = heel_row_gap(crop, pts)
+        assert gap <= HEEL_ROW_TOLERANCE[look], f"{sample.sample_id}: heel point {gap:.2f} crop px from the print's last row"
         if sample.foot:
             assert sample.sample_id.endswith("__" + sample.foot) and sample.side == sample.foot
         assert sample.scale_source.startswith(("dpi", "page calibration")), sample.scale_source

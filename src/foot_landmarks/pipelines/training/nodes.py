@@ -58,6 +58,7 @@ def build_model_input(samples: pd.DataFrame, crops: dict[str, Callable], model_p
     return {
         "sample_id": samples["sample_id"].to_numpy(),
         "split": samples["split"].to_numpy(),
+        "look": samples["look"].fillna("").astype(str).to_numpy() if "look" in samples else np.full(len(samples), ""),
         "images": images,
         "keypoints": keypoints,
         "visible": np.stack(samples["visible"].map(np.asarray).to_list()).astype(np.float32),
@@ -71,19 +72,43 @@ def build_model_input(samples: pd.DataFrame, crops: dict[str, Callable], model_p
     }
 
 
-def _subset(model_input: dict, split: str, limit: int | None = None) -> tuple[np.ndarray, ...]:
-    idx = np.flatnonzero(model_input["split"] == split)[: limit or None]
+def excluded_looks(value) -> tuple[str, ...]:
+    """`training.exclude_looks` as names: null, one name (`--params` gives a string) or a list."""
+    if not value:
+        return ()
+    return (str(value),) if isinstance(value, str) else tuple(str(v) for v in value)
+
+
+def _subset(model_input: dict, split: str, limit: int | None = None, exclude_looks=()) -> tuple[np.ndarray, ...]:
+    """The split's images, keypoints and visibility, without the samples of the looks excluded
+    (a base model trained without one look, to measure adaptation to it)."""
+    selected = model_input["split"] == split
+    if exclude_looks:
+        selected &= ~np.isin(model_input["look"], list(exclude_looks))
+    idx = np.flatnonzero(selected)[: limit or None]
     return model_input["images"][idx], model_input["keypoints"][idx], model_input["visible"][idx]
 
 
-def train_model(model_input: dict, model_params: dict, training_params: dict) -> tuple[LandmarkDetector, pd.DataFrame]:
-    """Train on the `train` split, monitor on `val`; returns the detector and its learning history."""
-    train = _subset(model_input, "train", training_params.get("max_train_images"))
-    valid = _subset(model_input, "val", training_params.get("max_eval_images"))
-    log.info("training %s on %d images (%d validation)", model_params.get("encoder"), len(train[0]), len(valid[0]))
-    detector, history = train_detector(train, valid, model_params, training_params)
+def train_model(
+    model_input: dict, model_params: dict, training_params: dict, variant: str | None = None
+) -> tuple[LandmarkDetector, pd.DataFrame]:
+    """Train on the `train` split, monitor on `val`; returns the detector and its learning history.
+
+    Raises (so the run stops before evaluation and MLflow: nothing is registered, the champion
+    stays) at a non-finite loss, and without CUDA when the estimated time exceeds
+    `max_cpu_hours` and `allow_long_cpu_run` is not set (foot_landmarks.training).
+    """
+    excluded = excluded_looks(training_params.get("exclude_looks"))
+    train = _subset(model_input, "train", training_params.get("max_train_images"), excluded)
+    valid = _subset(model_input, "val", training_params.get("max_eval_images"), excluded)
+    if excluded:
+        log.info("training without the look(s) %s (evaluation still scores every look)", ", ".join(excluded))
+    log.info("training %s on %d images (%d validation)", variant or model_params.get("encoder"), len(train[0]),
+             len(valid[0]))
+    detector, history = train_detector(train, valid, model_params, training_params, name=variant)
     detector.info.update(
         data_fingerprint=model_input["fingerprint"],
+        excluded_looks=list(excluded),
         train_gflop_per_image=training_flop_per_image(
             LandmarkDetector.create({**model_params, "encoder_weights": "none"}).network, model_input["input_size"]
         ) / 1e9,
