@@ -10,7 +10,6 @@ corners and the true page-mm -> photo-px homography are therefore exact.
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -26,8 +25,8 @@ from foot_landmarks.calibration import (
     mm_per_px_at,
     page_homography,
     parse_page_size,
-    to_mm,
 )
+from foot_landmarks.geometry import apply_to_points
 
 PX_PER_MM = 4.0
 A4 = PAGE_SIZES_MM["a4"]
@@ -176,15 +175,15 @@ def test_page_homography_maps_corners_exactly():
     quad = random_page_quad(rng, (900, 1200))
     hom = page_homography(quad, A4)
     rect = np.array([[0, 0], [210, 0], [210, 297], [0, 297]], float)
-    np.testing.assert_allclose(to_mm(quad, hom), rect, atol=1e-9)
+    np.testing.assert_allclose(apply_to_points(hom, quad), rect, atol=1e-9)
     assert hom.shape == (3, 3) and hom[2, 2] == pytest.approx(1.0)
     # (..., 2) input keeps its shape.
-    assert to_mm(quad.reshape(2, 2, 2), hom).shape == (2, 2, 2)
+    assert apply_to_points(hom, quad.reshape(2, 2, 2)).shape == (2, 2, 2)
     # Local scale: matches the finite-difference area ratio.
     p = quad.mean(axis=0)
     d = 0.5
     sq = np.array([p + [-d, -d], p + [d, -d], p + [d, d], p + [-d, d]])
-    m = to_mm(sq, hom)
+    m = apply_to_points(hom, sq)
     area = 0.5 * abs(np.sum(m[:, 0] * np.roll(m[:, 1], -1) - np.roll(m[:, 0], -1) * m[:, 1]))
     assert mm_per_px_at(hom, p) == pytest.approx(math.sqrt(area) / (2 * d), rel=1e-4)
     # Invariant to the homography's arbitrary scale.
@@ -198,8 +197,8 @@ def test_corners_and_mm_on_synthetic_photos(photos):
         err = np.hypot(*(cal.corners - quad).T)
         assert err.max() < 0.01 * diag_of(quad), (err, diag_of(quad))
         # Two marks 150 mm apart on the page, seen in the photo, measured back in mm.
-        marks_px = to_mm(MARKS_MM, photo_from_mm)  # page mm -> photo px (same projective algebra)
-        marks_mm = to_mm(marks_px, cal.homography)
+        marks_px = apply_to_points(photo_from_mm, MARKS_MM)  # page mm -> photo px (same projective algebra)
+        marks_mm = apply_to_points(cal.homography, marks_px)
         dist = np.hypot(*(marks_mm[1] - marks_mm[0]))
         assert dist == pytest.approx(150.0, rel=0.01)
         # And a point's position on the page to within ~1% of the page's width.
@@ -238,7 +237,7 @@ def test_landscape_framing_and_landscape_page():
     cal = calibrate_page(image, "297x210")
     assert cal.problem is None, cal.problem
     np.testing.assert_allclose(cal.corners, quad, atol=0.01 * diag_of(quad))
-    marks_mm = to_mm(to_mm(MARKS_MM, photo_from_mm), cal.homography)
+    marks_mm = apply_to_points(cal.homography, apply_to_points(photo_from_mm, MARKS_MM))
     assert np.hypot(*(marks_mm[1] - marks_mm[0])) == pytest.approx(150.0, rel=0.01)
 
 
@@ -301,17 +300,14 @@ def test_strong_light_gradient_and_a_corner_outside_the_photo():
     assert np.hypot(*(cal.corners - quad).T).max() < 0.01 * diag_of(quad)
 
 
-def test_speed_on_a_large_photo():
-    """A 2000x3000 photo (rendered at 1/3 and enlarged: rendering is the slow part here)."""
+def test_a_large_photo_is_calibrated():
+    """A 2000x3000 photo (rendered at 1/3 and enlarged: rendering is the slow part here). Its time
+    is measured in benchmarks/run_benchmarks.py (a wall-clock assert flakes on a busy machine)."""
     rng = np.random.default_rng(11)
     quad = random_page_quad(rng, (667, 1000))
     image, _ = render_photo(quad, (667, 1000), seed=11)
     image = np.asarray(Image.fromarray(image).resize((2001, 3000), Image.BILINEAR))
     quad = quad * [2001 / 667, 3] + [(2001 / 667 - 1) / 2, 1]  # PIL: pixel centres scale about -0.5
-    calibrate_page(image)  # warm-up (lazy imports)
-    t0 = time.perf_counter()
     cal = calibrate_page(image)
-    elapsed = time.perf_counter() - t0
     assert cal.problem is None, cal.problem
     assert np.hypot(*(cal.corners - quad).T).max() < 0.01 * diag_of(quad)
-    assert elapsed < 1.0  # ~0.05 s on a free core; loose for a busy CI machine

@@ -127,14 +127,6 @@ def page_homography(corners_px: np.ndarray, page_size_mm: tuple[float, float]) -
     return tform.params / tform.params[2, 2]
 
 
-def to_mm(points_px: np.ndarray, homography: np.ndarray) -> np.ndarray:
-    """Apply `homography` to points (..., 2) of (x, y); returns the same shape, float64."""
-    pts = np.asarray(points_px, dtype=np.float64)
-    flat = pts.reshape(-1, 2)
-    out = np.c_[flat, np.ones(len(flat))] @ np.asarray(homography, dtype=np.float64).T
-    return (out[:, :2] / out[:, 2:3]).reshape(pts.shape)
-
-
 def mm_per_px_at(homography: np.ndarray, point_px) -> float:
     """Local scale at an image point: sqrt of |det| of the Jacobian (mm per px; 25.4 / it = dpi)."""
     hom = np.asarray(homography, dtype=np.float64)

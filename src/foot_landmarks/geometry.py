@@ -81,10 +81,14 @@ def invert(m: Matrix) -> Matrix:
 
 
 def apply_to_points(m: Matrix, points: np.ndarray) -> np.ndarray:
-    """Map (N, 2) [x, y] points through `m`; NaN points (missing) stay NaN."""
+    """Map [x, y] points (..., 2) through `m` (affine or projective); NaN points (missing) stay NaN.
+
+    `m` is one 3x3 matrix for all points, or a stack (N, 3, 3) applied sample by sample to
+    points (N, K, 2), e.g. each scan's px -> mm homography to its landmarks.
+    """
     pts = np.asarray(points, dtype=np.float64)
     homogeneous = np.concatenate([pts, np.ones((*pts.shape[:-1], 1))], axis=-1)
-    mapped = homogeneous @ np.asarray(m, dtype=np.float64).T
+    mapped = homogeneous @ np.swapaxes(np.asarray(m, dtype=np.float64), -1, -2)
     return mapped[..., :2] / mapped[..., 2:3]
 
 
@@ -112,6 +116,26 @@ def warp_image(
         info = np.iinfo(image.dtype)
         return np.clip(np.rint(out), info.min, info.max).astype(image.dtype)
     return out.astype(image.dtype)
+
+
+def warp_with_matrix(
+    image: np.ndarray, m: Matrix, size_hw: tuple[int, int], fill: int = 0
+) -> tuple[np.ndarray, Matrix]:
+    """Resample an 8-bit gray image into the destination frame of `m` (any affine chain: a turn
+    and a crop in one step), bilinear, `fill` outside the source; returns the image and `m`.
+
+    Pillow's affine transform maps output to input in pixel-EDGE coordinates (centre + 0.5), so
+    the inverse matrix is moved to that convention; the pixels then follow `m` exactly.
+    """
+    inverse = compose(translation(-0.5, -0.5), invert(m), translation(0.5, 0.5))
+    out = Image.fromarray(np.ascontiguousarray(image)).transform(
+        (int(size_hw[1]), int(size_hw[0])),
+        Image.Transform.AFFINE,
+        tuple(inverse[:2].ravel()),
+        resample=Image.Resampling.BILINEAR,
+        fillcolor=int(fill),
+    )
+    return np.asarray(out), np.asarray(m, dtype=np.float64)
 
 
 def resize_with_matrix(image: np.ndarray, size_hw: tuple[int, int]) -> tuple[np.ndarray, Matrix]:

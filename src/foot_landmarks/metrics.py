@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from foot_landmarks.geometry import apply_to_points
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, MM_PER_INCH, TOE_IDS
 
 SDR_RADII_MM: tuple[float, ...] = (2.0, 3.0, 4.0)
@@ -44,13 +45,6 @@ def nmae(pred: np.ndarray, true: np.ndarray, mask: np.ndarray | None = None) -> 
     return float(relative[selected].mean())
 
 
-def _to_mm(matrices: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Per-sample 3x3 (projective) matrices (N, 3, 3) applied to points (N, K, 2)."""
-    homogeneous = np.concatenate([points, np.ones(points.shape[:-1] + (1,))], axis=-1)
-    mapped = np.einsum("nij,nkj->nki", matrices, homogeneous)
-    return mapped[..., :2] / mapped[..., 2:]
-
-
 def radial_errors_mm(pred_px: np.ndarray, true_px: np.ndarray, dpi: np.ndarray | float) -> np.ndarray:
     """(N, 8) Euclidean errors in mm: ||pred - true|| * 25.4 / dpi.
 
@@ -61,7 +55,7 @@ def radial_errors_mm(pred_px: np.ndarray, true_px: np.ndarray, dpi: np.ndarray |
     pred_px, true_px = np.asarray(pred_px, dtype=float), np.asarray(true_px, dtype=float)
     dpi = np.asarray(dpi, dtype=float)
     if dpi.ndim == 3:
-        return np.linalg.norm(_to_mm(dpi, pred_px) - _to_mm(dpi, true_px), axis=-1)
+        return np.linalg.norm(apply_to_points(dpi, pred_px) - apply_to_points(dpi, true_px), axis=-1)
     distance_px = np.linalg.norm(pred_px - true_px, axis=-1)
     if dpi.ndim == 1:
         dpi = dpi[:, None]  # one dpi per sample, broadcast over its landmarks

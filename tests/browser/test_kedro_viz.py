@@ -3,9 +3,10 @@
 For each of data_processing, training, evaluation and inference the test picks the pipeline in
 kedro-viz's own pipeline dropdown and waits until the flowchart (SVG ``g.pipeline-node``) shows
 exactly the top-level tasks and namespace groups (one per model variant) that kedro-viz's API
-reports for it, plus names known to exist; it opens one variant group to see its tasks, and saves
-a screenshot of the default pipeline to docs/kedro_viz.png (only to the test's tmp folder when
-$CI is set).
+reports for it, plus names known to exist; it opens one variant group to see its tasks, checks
+that the inference pipeline draws the registered model as a catalog dataset (kedro-mlflow's
+MlflowModelRegistryDataset `landmark_model`), and saves a screenshot of the default pipeline to
+docs/kedro_viz.png (only to the test's tmp folder when $CI is set).
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import socket
-import subprocess
 import sys
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -44,8 +41,11 @@ KNOWN_IN_VARIANT = {
     "training": {"build_model_input", "train_model"},
     "evaluation": {"evaluate_predictions"},
 }
+# Catalog datasets that must be drawn as dataset nodes, with their dataset class.
+KNOWN_DATASETS = {"inference": {"landmark_model": "MlflowModelRegistryDataset"}}
 DROPDOWN = '[data-test="kedro-pipeline-selector"]'
 DRAWN = "g.pipeline-node--task, g.pipeline-node--modularPipeline"
+DRAWN_DATA = "g.pipeline-node--data"
 
 
 def _free_port() -> int:
@@ -72,46 +72,16 @@ def _get_json(url: str):
         return json.load(response)
 
 
-def _tail(path: Path, n: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
-
-
 @pytest.fixture(scope="module")
-def viz_server(tmp_path_factory):
+def viz_server(tmp_path_factory, local_server):
     """`kedro viz run` from the project root on a free port; always stopped afterwards."""
     port = _free_port()
     log = tmp_path_factory.mktemp("kedro_viz") / "kedro_viz.log"
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1", "MPLBACKEND": "Agg"}
     command = _kedro_command() + ["viz", "run", "--host", "127.0.0.1", "--port", str(port), "--no-browser"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"`{' '.join(command)}` exited with {process.returncode}:\n{_tail(log)}")
-            try:
-                _get_json(f"{url}/api/main")
-                break
-            except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"kedro viz did not answer on {url} within {START_TIMEOUT_S} s:\n{_tail(log)}")
-            time.sleep(1)
+    with local_server(command, f"{url}/api/main", START_TIMEOUT_S, log, cwd=REPO_ROOT, env=env):
         yield url
-    finally:
-        # kedro viz runs the server in a child process: stop the whole process group.
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 def _expected_top_level(url: str, pipeline: str) -> set[str]:
@@ -124,8 +94,14 @@ def _expected_top_level(url: str, pipeline: str) -> set[str]:
     }
 
 
-def _drawn(page) -> set[str]:
-    return set(page.eval_on_selector_all(DRAWN, "els => els.map(e => e.textContent.trim())"))
+def _datasets(url: str, pipeline: str) -> dict[str, str]:
+    """{name: dataset class} of a pipeline's dataset nodes, as kedro-viz's API gives them."""
+    data = _get_json(f"{url}/api/pipelines/{pipeline}")
+    return {node["name"]: str(node.get("dataset_type")).rsplit(".", 1)[-1] for node in data["nodes"] if node["type"] == "data"}
+
+
+def _drawn(page, selector: str = DRAWN) -> set[str]:
+    return set(page.eval_on_selector_all(selector, "els => els.map(e => e.textContent.trim())"))
 
 
 def _dismiss_popups(page) -> None:
@@ -145,8 +121,8 @@ def _select_pipeline(page, name: str) -> None:
     )
 
 
-def _wait_drawn(page, names: set[str], exact: bool, absent: tuple[str, ...] = ()) -> None:
-    """Wait until the flowchart shows these names (if exact, no other task or group; never `absent`)."""
+def _wait_drawn(page, names: set[str], exact: bool, absent: tuple[str, ...] = (), selector: str = DRAWN) -> None:
+    """Wait until the flowchart shows these names (if exact, nothing else `selector` matches; never `absent`)."""
     page.wait_for_function(
         """([sel, names, exact, absent]) => {
             const drawn = new Set([...document.querySelectorAll(sel)]
@@ -155,7 +131,7 @@ def _wait_drawn(page, names: set[str], exact: bool, absent: tuple[str, ...] = ()
             return names.every(n => drawn.has(n)) && (!exact || drawn.size === names.length)
                 && !absent.some(n => drawn.has(n));
         }""",
-        arg=[DRAWN, sorted(names), exact, list(absent)],
+        arg=[selector, sorted(names), exact, list(absent)],
         timeout=RENDER_TIMEOUT_MS,
     )
 
@@ -176,6 +152,14 @@ def test_kedro_viz_draws_every_pipeline(viz_server: str, page, tmp_path) -> None
             _wait_drawn(page, expected, exact=True)
         except Exception:  # say what was drawn instead of a bare timeout
             pytest.fail(f"{pipeline}: drew {sorted(_drawn(page))}, expected {sorted(expected)}")
+        if pipeline in KNOWN_DATASETS:
+            datasets = _datasets(viz_server, pipeline)
+            for name, dataset_class in KNOWN_DATASETS[pipeline].items():
+                assert datasets.get(name) == dataset_class, f"{pipeline}: API has datasets {datasets}"
+            try:
+                _wait_drawn(page, set(KNOWN_DATASETS[pipeline]), exact=False, selector=DRAWN_DATA)
+            except Exception:
+                pytest.fail(f"{pipeline}: drew datasets {sorted(_drawn(page, DRAWN_DATA))}")
         if pipeline in KNOWN_IN_VARIANT:
             # Open the variant's namespace group with a click, as a user does.
             page.click(f'g.pipeline-node--modularPipeline:has-text("{QUICK_VARIANT}")')

@@ -48,8 +48,13 @@ def test_indices_order_with_the_arch():
 
 
 def test_toes_are_excluded():
-    """The indices of the full print equal those of its sole alone (toes cut by the toe rule)."""
-    mask, sole, points, _ = rendered_print(3, 0.5)
+    """The indices of the full print equal those of its sole alone (toes cut by the toe rule), on a
+    print whose five toes printed apart from the ball and from each other (merged toes, or a
+    lateral toe pressed onto the ball, are one print with the sole: no rule can cut them)."""
+    from skimage.measure import label
+
+    mask, sole, points, _ = rendered_print(7, 0.5)
+    assert label(mask & ~sole).max() == 5 and label(mask).max() == 6  # the premise: 5 toes apart
     full, ref = footprint_indices(mask, points), footprint_indices(sole, points)
     assert abs(full["arch_index"] - ref["arch_index"]) < 0.005
     assert abs(full["sole_length_px"] - ref["sole_length_px"]) < 2.0

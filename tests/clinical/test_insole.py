@@ -25,7 +25,10 @@ def _insole(left: bool, tmp_path, seed: int = 5):
     outline = insole_outline_px(pts, DPI, mask)
     o_mm, l_mm = outline_mm(outline, DPI), landmarks_mm(pts, DPI)
     tag = "L" if left else "R"
-    return pts, outline, to_svg(o_mm, l_mm, tmp_path / f"{tag}.svg"), to_dxf(o_mm, l_mm, tmp_path / f"{tag}.dxf")
+    svg, dxf = tmp_path / f"{tag}.svg", tmp_path / f"{tag}.dxf"
+    svg.write_text(to_svg(o_mm, l_mm))
+    dxf.write_text(to_dxf(o_mm, l_mm))
+    return pts, outline, svg, dxf
 
 
 def test_svg_and_dxf_bounding_boxes_match(tmp_path):

@@ -1,14 +1,18 @@
 """From landmarks to an insole: measurements, footprint indices, insole outline and a report.
 
-One call per scan: :func:`clinical_outputs` (scan path + the 8 landmark rows of
-ScanPredictor.predict_scan) writes <stem>_insole.svg, <stem>_insole.dxf, <stem>_report.png and
-<stem>_report.pdf and returns one flat dict (floats / strings) suitable as a CSV row.
+One call per foot: :func:`clinical_outputs` (scan path + the 8 landmark rows of
+ScanPredictor.predict_scan) gives one flat dict (floats / strings) suitable as a CSV row, and the
+foot's files as functions that make them when called: the insole outline as SVG and DXF text,
+the report page as a matplotlib figure (saved as PNG and PDF). Nothing is written here: the
+inference pipeline's catalog saves them (foot_landmarks.clinical.files for the predict command).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +31,7 @@ from foot_landmarks.preprocessing import analysis_copy
 from foot_landmarks.segmentation import SegmentationParams, print_problem, segment_print
 
 __all__ = [
+    "ClinicalOutputs",
     "PrintMask",
     "clinical_outputs",
     "footprint_indices",
@@ -49,6 +54,15 @@ class PrintMask:
     mask: np.ndarray
     mask_to_px: np.ndarray
     problem: str | None = None
+
+
+@dataclass
+class ClinicalOutputs:
+    """One foot's measurement row, and its files by kind ("insole_svg", "insole_dxf",
+    "report_png", "report_pdf"), each a function that makes the file's content when called."""
+
+    row: dict[str, float | str]
+    files: dict[str, Callable]
 
 
 def print_mask(
@@ -101,19 +115,13 @@ def landmarks_frame(
     })
 
 
-def clinical_outputs(
-    scan_path: str | Path, landmarks_df: pd.DataFrame, out_dir: str | Path, report: bool = True,
-) -> dict[str, float | str]:
-    """Measurements, indices, insole (SVG + DXF) and report (PNG + PDF) of one scan.
+def clinical_outputs(scan_path: str | Path, landmarks_df: pd.DataFrame, report: bool = True) -> ClinicalOutputs:
+    """Measurements, indices, insole (SVG + DXF) and report (PNG + PDF) of one foot of a scan.
 
-    `landmarks_df`: the 8 rows of ScanPredictor.predict_scan for this scan (x_px, y_px in
-    original scan px; dpi, side, confidence columns). Files: <out_dir>/<stem>_insole.svg,
-    <stem>_insole.dxf, <stem>_report.png, <stem>_report.pdf. Without a dpi the insole files are
-    not written (they must be 1:1 in mm) and the mm values are NaN; the dict says so in
-    ``insole_note``. Returns one flat dict of floats and strings (a CSV row).
+    `landmarks_df`: its 8 rows of ScanPredictor.predict_scan (x_px, y_px in original scan px;
+    dpi, side, confidence columns). Without a dpi there is no insole (it must be 1:1 in mm) and
+    the mm values are NaN; ``insole_note`` in the row says so.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = Path(str(scan_path)).stem
     df = landmarks_df.sort_values("landmark")
     if len(df) != 8 or list(df["landmark"]) != list(LANDMARK_IDS):
@@ -145,18 +153,17 @@ def clinical_outputs(
     row["low_confidence_landmarks"] = ";".join(str(k) for k in df["landmark"][low])
 
     outline = insole_outline_px(points, dpi, pm.mask if has_print else None, pm.mask_to_px)
+    files: dict[str, Callable] = {}
     if math.isfinite(dpi):
-        o_mm = outline_mm(outline, dpi)
-        row["insole_svg"] = str(to_svg(o_mm, landmarks_mm(points, dpi), out_dir / f"{stem}_insole.svg", title=stem))
-        row["insole_dxf"] = str(to_dxf(o_mm, landmarks_mm(points, dpi), out_dir / f"{stem}_insole.dxf"))
+        o_mm, l_mm = outline_mm(outline, dpi), landmarks_mm(points, dpi)
+        files["insole_svg"] = partial(to_svg, o_mm, l_mm, title=stem)
+        files["insole_dxf"] = partial(to_dxf, o_mm, l_mm)
         row["insole_note"] = ""
     else:
-        row["insole_svg"] = row["insole_dxf"] = ""
         row["insole_note"] = "no dpi: insole not written (it must be 1:1 in mm)"
     if report:
-        png, pdf = out_dir / f"{stem}_report.png", out_dir / f"{stem}_report.pdf"
-        from foot_landmarks.clinical.report import render_report
+        from foot_landmarks.clinical.report import report_figure
 
-        render_report(scan_path, df, row, outline, png, pdf)
-        row["report_png"], row["report_pdf"] = str(png), str(pdf)
-    return row
+        # one page, saved twice (PNG and PDF): each save draws it afresh, so no figure waits in memory
+        files["report_png"] = files["report_pdf"] = partial(report_figure, scan_path, df, row, outline)
+    return ClinicalOutputs(row, files)

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
+from skimage.morphology import disk
 
 from foot_landmarks.clinical.measurements import (
     foot_frame,
@@ -187,7 +188,7 @@ def _cut_at_necks(body: np.ndarray, pts_m: np.ndarray, joined: list[int], length
     fore = [pts_m[k - 1] for k in (MEDIAL_FOREFOOT, LATERAL_FOREFOOT)]
     for frac in (0.004, 0.008, 0.012):
         r = max(1, round(frac * length))
-        eroded = ndi.binary_erosion(body, structure=morphology_disk(r))
+        eroded = ndi.binary_erosion(body, structure=disk(r))
         if not eroded.any():
             return None
         lab, _ = ndi.label(eroded, structure=np.ones((3, 3), bool))
@@ -204,11 +205,6 @@ def _cut_at_necks(body: np.ndarray, pts_m: np.ndarray, joined: list[int], length
         owner = lab[iy, ix]
         return body & np.isin(owner, list(toes))
     return None
-
-
-def morphology_disk(r: int) -> np.ndarray:
-    y, x = np.ogrid[-r : r + 1, -r : r + 1]
-    return x * x + y * y <= r * r
 
 
 def print_profile(mask: np.ndarray, points, mask_to_px: np.ndarray | None = None) -> PrintProfile:

@@ -18,12 +18,13 @@ that the two files describe the same rectangle [0, W] x [0, H]:
 - DXF: y points UP (CAD convention), coordinates x' = x - xmin, y' = ymax - y: the flip makes the
   drawing look the same (not mirrored) in a CAD viewer. Units mm ($INSUNITS = 4).
 So a point's SVG y and DXF y add up to H, and both bounding boxes are [0, W] x [0, H] in mm.
+Both come back as text; the catalog (or the predict command) writes them.
 """
 
 from __future__ import annotations
 
+import io
 import math
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -132,8 +133,8 @@ def export_frame(outline_mm: np.ndarray, y_up: bool):
     return f, (x1 - x0, y1 - y0)
 
 
-def to_svg(outline_mm: np.ndarray, landmarks_mm, path: str | Path, title: str = "insole") -> Path:
-    """Write the outline (one closed path) and the landmarks (<g id="landmarks">) as a 1:1 SVG in mm.
+def to_svg(outline_mm: np.ndarray, landmarks_mm, title: str = "insole") -> str:
+    """The outline (one closed path) and the landmarks (<g id="landmarks">) as a 1:1 SVG in mm.
 
     `landmarks_mm`: {id: (x, y)} or an (8, 2) array, in the same scan-frame mm as `outline_mm`.
     """
@@ -157,22 +158,17 @@ def to_svg(outline_mm: np.ndarray, landmarks_mm, path: str | Path, title: str = 
         lines.append(f'    <circle id="landmark-{k}" cx="{px:.3f}" cy="{py:.3f}" r="1"/>')
         lines.append(f'    <text x="{px + 1.5:.3f}" y="{py - 1.5:.3f}">{k}</text>')
     lines += ["  </g>", "</svg>", ""]
-    path = Path(path)
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return "\n".join(lines)
 
 
-def to_dxf(outline_mm: np.ndarray, landmarks_mm, path: str | Path) -> Path:
-    """Write the outline (closed LWPOLYLINE, layer OUTLINE) and landmarks (POINT + circle + text,
+def to_dxf(outline_mm: np.ndarray, landmarks_mm) -> str:
+    """The outline (closed LWPOLYLINE, layer OUTLINE) and landmarks (POINT + circle + text,
     layer LANDMARKS) as a 1:1 DXF in mm, y up (see module docstring for the flip)."""
     import ezdxf
     from ezdxf import units
 
     f, _ = export_frame(outline_mm, y_up=True)
-    doc = ezdxf.new("R2010", setup=True)
-    doc.units = units.MM
-    doc.header["$INSUNITS"] = units.MM
-    doc.header["$MEASUREMENT"] = 1  # metric
+    doc = ezdxf.new("R2010", setup=True, units=units.MM)  # $INSUNITS mm, $MEASUREMENT metric
     doc.layers.add("OUTLINE", color=7)
     doc.layers.add("LANDMARKS", color=1)
     msp = doc.modelspace()
@@ -184,7 +180,7 @@ def to_dxf(outline_mm: np.ndarray, landmarks_mm, path: str | Path) -> Path:
         msp.add_point((px, py), dxfattribs={"layer": "LANDMARKS"})
         msp.add_circle((px, py), 1.0, dxfattribs={"layer": "LANDMARKS"})
         msp.add_text(str(k), height=3.0, dxfattribs={"layer": "LANDMARKS"}).set_placement((px + 1.5, py + 1.5))
-    path = Path(path)
-    doc.saveas(path)
-    return path
+    text = io.StringIO()
+    doc.write(text)
+    return text.getvalue()
 

@@ -1,7 +1,8 @@
-"""One A4 portrait page per scan (PNG and PDF): scan with landmarks and insole outline,
-measurements and indices with their bands, confidence flags, side and scale.
+"""One A4 portrait page per scan: scan with landmarks and insole outline, measurements and
+indices with their bands, confidence flags, side and scale.
 
-matplotlib with the Agg backend (no display needed); the figure is closed after saving.
+A matplotlib figure (Agg backend, no display needed); the catalog's MatplotlibDatasets save it
+as PNG and PDF and close it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # noqa: E402  (before pyplot)
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
@@ -21,7 +23,7 @@ from foot_landmarks.io.datasets import ScanImage, reduction_for  # noqa: E402
 from foot_landmarks.landmarks import LANDMARK_NAMES  # noqa: E402
 
 A4_INCHES = (8.27, 11.69)
-REPORT_DPI = 150  # of the PNG
+REPORT_DPI = 150  # the figure's, so of the PNG
 IMAGE_LONG_SIDE = 1200  # the scan is shown reduced to about this many px
 
 
@@ -68,15 +70,13 @@ def _table(ax, rows, col_labels, col_widths, font=8.5):
     return table
 
 
-def render_report(
+def report_figure(
     scan_path: str | Path,
     landmarks_df: pd.DataFrame,
     measurements: dict,
     outline_px: np.ndarray | None,
-    out_png: str | Path | None,
-    out_pdf: str | Path | None,
-) -> None:
-    """Write the report page of one scan as PNG and/or PDF (pass None to skip one).
+) -> Figure:
+    """The report page of one scan (open: whoever saves it closes it).
 
     `landmarks_df`: the 8 rows of ScanPredictor.predict_scan (x_px, y_px in original px,
     confidence, low_confidence, side, side_source, dpi, scale_source); `outline_px`: (N, 2) insole
@@ -90,7 +90,7 @@ def render_report(
     points = geo.apply_to_points(to_work, df[["x_px", "y_px"]].to_numpy(float))
     outline = geo.apply_to_points(to_work, np.asarray(outline_px, float)) if outline_px is not None else None
 
-    fig = plt.figure(figsize=A4_INCHES)
+    fig = plt.figure(figsize=A4_INCHES, dpi=REPORT_DPI)
     name = Path(str(scan_path)).name
     fig.text(0.05, 0.965, f"Foot print report: {name}", fontsize=14, weight="bold", va="top")
     side = str(first.get("side", ""))
@@ -173,10 +173,7 @@ def render_report(
     colour = "darkorange" if flagged else "0.2"
     ax_n.text(0.0, 0.95, notes[0], fontsize=8.5, va="top", wrap=True, color=colour, weight="bold" if flagged else None)
     ax_n.text(0.0, 0.62, "\n".join(_wrap(n, 62) for n in notes[1:]), fontsize=7.5, va="top", color="0.3")
-    for out in (out_png, out_pdf):
-        if out is not None:
-            fig.savefig(out, dpi=REPORT_DPI)
-    plt.close(fig)
+    return fig
 
 
 def _wrap(text: str, width: int) -> str:

@@ -1,4 +1,4 @@
-"""Inference: the registry's champion (or any MLflow model URI) on a folder of new scans."""
+"""Inference: the registered model's champion (or another alias or version) on a folder of new scans."""
 
 from .pipeline import create_pipeline
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-import mlflow
 import pandas as pd
 
 from foot_landmarks.inference import draw_overlay, split_predictions
@@ -15,16 +14,11 @@ from foot_landmarks.io.datasets import IMAGE_SUFFIXES
 log = logging.getLogger(__name__)
 
 
-def load_registered_model(model_uri: str):
-    """The MLflow pyfunc at `model_uri` (default `models:/foot-landmarks@champion`)."""
-    log.info("loading %s", model_uri)
-    return mlflow.pyfunc.load_model(model_uri)
-
-
 def predict_scans(
     model, scans: Mapping[str, Callable], dpi: float | None = None, page_size: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Landmarks of every scan (landmarks.csv) and the scans that failed (errors.csv).
+    """Landmarks of every scan (landmarks.csv) and the scans that failed (errors.csv), by the
+    registered model `model` (the catalog's `landmark_model`).
 
     `dpi` for files that do not state one; `page_size` to calibrate photographed sheets without dpi."""
     paths = [scans[key]().path for key in sorted(scans) if key.lower().endswith(IMAGE_SUFFIXES)]
@@ -46,25 +40,29 @@ def draw_overlays(landmarks: pd.DataFrame) -> dict[str, Callable]:
     }
 
 
-def measure_feet(landmarks: pd.DataFrame, output_dir: str, enabled: bool = True) -> pd.DataFrame:
-    """Clinical measurements and indices per scan (measurements.csv); beside it, in `output_dir`,
-    each scan's 1:1 insole outline (SVG, DXF) and one-page report (PNG, PDF).
+def measure_feet(landmarks: pd.DataFrame, enabled: bool = True) -> dict[str, pd.DataFrame | dict[str, Callable]]:
+    """Clinical measurements and indices per scan and foot (`measurements`: measurements.csv),
+    and each foot's 1:1 insole outline (SVG, DXF) and one-page report (PNG, PDF): one partition
+    per foot, made when saved.
 
-    The per-scan files are written here rather than through the catalog: four formats per scan,
-    made by ezdxf and matplotlib writers that want a path.
+    A foot's partition name is the scan's stem, under a folder named after the foot on a two-foot
+    sheet (the two feet's files keep the scan's name); its row holds it as `clinical_files`.
     """
     from foot_landmarks.clinical import clinical_outputs
+    from foot_landmarks.clinical.files import CLINICAL_FILES
 
-    if not enabled or landmarks.empty:
-        return pd.DataFrame()
-    rows = []
-    for (image, foot), rows_of_foot in landmarks.groupby(["image", "foot"], sort=True, dropna=False):
-        foot = foot if isinstance(foot, str) else ""
-        # a two-foot sheet: one folder per foot, so the two feet's files keep the scan's name
-        out = Path(output_dir) / foot if foot else Path(output_dir)
-        try:
-            rows.append({"foot": foot, **clinical_outputs(image, rows_of_foot, out)})
-        except ValueError as exc:  # a print the clinical step cannot measure: say so, go on
-            log.warning("%s", exc)
-            rows.append({"image": image, "foot": foot, "print_problem": str(exc)})
-    return pd.DataFrame(rows)
+    rows, files = [], {kind: {} for kind in CLINICAL_FILES}
+    if enabled and not landmarks.empty:
+        for (image, foot), rows_of_foot in landmarks.groupby(["image", "foot"], sort=True, dropna=False):
+            foot = foot if isinstance(foot, str) else ""
+            name = "/".join(filter(None, (foot, PurePosixPath(image).stem)))
+            try:
+                outputs = clinical_outputs(image, rows_of_foot)
+            except ValueError as exc:  # a print the clinical step cannot measure: say so, go on
+                log.warning("%s", exc)
+                rows.append({"image": image, "foot": foot, "print_problem": str(exc)})
+                continue
+            rows.append({"foot": foot, **outputs.row, "clinical_files": name})
+            for kind, make in outputs.files.items():
+                files[kind][name] = make
+    return {"measurements": pd.DataFrame(rows), **files}

@@ -1,15 +1,14 @@
-"""Inference pipeline: registry model -> landmarks.csv, errors.csv, overlays, measurements,
-insole outlines (SVG/DXF) and one-page reports of a scan folder."""
+"""Inference pipeline: the registered model (catalog `landmark_model`) -> landmarks.csv,
+errors.csv, overlays, measurements, insole outlines (SVG/DXF) and one-page reports of a scan folder."""
 
 from kedro.pipeline import Node, Pipeline
 
-from foot_landmarks.pipelines.inference.nodes import draw_overlays, load_registered_model, measure_feet, predict_scans
+from foot_landmarks.pipelines.inference.nodes import draw_overlays, measure_feet, predict_scans
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(load_registered_model, "params:inference.model_uri", "landmark_model", name="load_registered_model"),
             Node(
                 predict_scans,
                 ["landmark_model", "scans_to_predict", "params:inference.dpi", "params:inference.page_size"],
@@ -19,8 +18,14 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(draw_overlays, "landmarks", "landmark_overlays", name="draw_overlays"),
             Node(
                 measure_feet,
-                ["landmarks", "params:inference.clinical.output_dir", "params:inference.clinical.enabled"],
-                "foot_measurements",
+                ["landmarks", "params:inference.clinical.enabled"],
+                {
+                    "measurements": "foot_measurements",
+                    "insole_svg": "insole_outlines_svg",
+                    "insole_dxf": "insole_outlines_dxf",
+                    "report_png": "clinical_reports_png",
+                    "report_pdf": "clinical_reports_pdf",
+                },
                 name="measure_feet",
             ),
         ]

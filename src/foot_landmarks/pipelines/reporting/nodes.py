@@ -39,11 +39,14 @@ COLUMNS = {
 }
 
 
-def collect_variant_runs(experiment: str) -> pd.DataFrame:
-    """The latest finished run of every variant in `experiment` (one row each)."""
-    runs = mlflow.search_runs(
-        experiment_names=[experiment], filter_string="tags.variant != ''", order_by=["start_time DESC"]
-    )
+def collect_variant_runs(experiment: str | None = None) -> pd.DataFrame:
+    """The latest finished run of every variant in `experiment` (one row each).
+
+    By default the active experiment: in a Kedro session, the one conf/base/mlflow.yml names
+    (kedro-mlflow sets it when the session starts), where the variants were logged.
+    """
+    where = {"experiment_names": [experiment]} if experiment else {}  # none: mlflow's active one
+    runs = mlflow.search_runs(**where, filter_string="tags.variant != ''", order_by=["start_time DESC"])
     if runs.empty:
         return pd.DataFrame(columns=list(COLUMNS.values()))
     runs = runs.drop_duplicates("tags.variant", keep="first")

@@ -8,7 +8,8 @@ from foot_landmarks.pipelines.reporting.nodes import collect_variant_runs, compa
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(collect_variant_runs, "params:reporting.experiment", "variant_comparison", name="collect_variant_runs"),
+            # no input: the variants' experiment is the active one, named in mlflow.yml
+            Node(collect_variant_runs, None, "variant_comparison", name="collect_variant_runs"),
             Node(plot_accuracy_vs_compute, "variant_comparison", "accuracy_vs_compute", name="plot_accuracy_vs_compute"),
             Node(comparison_markdown, "variant_comparison", "variant_comparison_md", name="comparison_markdown"),
         ]
