@@ -13,7 +13,7 @@ export KEDRO_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 export MPLBACKEND := Agg
 
-.PHONY: venv run data test test-fast viz bench table1 contact-sheet mlflow-ui clean
+.PHONY: venv run data finder external test test-fast viz bench table1 contact-sheet mlflow-ui clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
@@ -27,7 +27,11 @@ data: venv
 	  echo "default data present: data/01_raw/synthetic"; \
 	else $(BIN)/kedro run --pipeline synthetic; fi
 
-run: data
+# The page stage's network (foot_landmarks.foot_finder), trained on its own generated pages.
+finder: venv
+	$(BIN)/kedro run --pipeline foot_finder
+
+run: data finder
 	$(BIN)/kedro run --pipeline data_processing
 	$(BIN)/kedro run --pipeline training --namespaces $(QUICK_VARIANT),geometric
 	$(BIN)/kedro run --pipeline reporting
@@ -55,6 +59,17 @@ table1: data
 	  $(BIN)/kedro run --pipeline training --namespaces $(TABLE1); \
 	else $(BIN)/kedro run --pipeline training --namespaces $(TABLE1) --env table1_cpu; fi
 	$(BIN)/kedro run --pipeline reporting
+
+# Outside measures: the champion on real annotated scans (../shared, when present) and on pages of
+# the clean-room renderer (foot_landmarks.external.cleanroom: never used for training or tuning).
+CLEANROOM_PAGES ?= 40
+external: venv
+	@for kind in photo_form flatbed_ink bare_sole; do \
+	  test -f data/01_external/cleanroom_$$kind/via_annotations.csv || \
+	  $(BIN)/python -m foot_landmarks.external.cleanroom --kind $$kind --n $(CLEANROOM_PAGES) --seed 1 \
+	    --out data/01_external/cleanroom_$$kind || exit 1; \
+	done
+	$(BIN)/kedro run --pipeline external_evaluation
 
 viz: venv
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.pages import CropSettings, crop_feet, page_scale, read_page
 from foot_landmarks.synthetic.generate import generate_dataset, write_dataset
@@ -26,7 +27,7 @@ def photos(tmp_path_factory):
 
 def test_photographed_sheet_is_found_and_calibrated_within_one_percent(photos):
     for path, attributes, _ in photos:
-        page = read_page(ScanImage(str(path)), 2)
+        page = read_page(ScanImage(str(path)), 2, FootFinder.bundled())
         assert page.kind == "photographed sheet", f"{path.name}: read as {page.kind}"
         true_corners = np.asarray(json.loads(attributes["page_corners"]), float)
         found = geo.apply_to_points(geo.invert(page.to_work), page.page_corners)  # original px
@@ -42,7 +43,7 @@ def test_photographed_sheet_is_found_and_calibrated_within_one_percent(photos):
 
 def test_both_feet_are_found_on_a_photographed_form(photos):
     for path, _, points in photos:
-        page = read_page(ScanImage(str(path)), 2)
+        page = read_page(ScanImage(str(path)), 2, FootFinder.bundled())
         feet, problems = crop_feet(page, CropSettings())
         assert sorted(foot for foot, _ in feet) == ["left", "right"], f"{path.name}: {problems}"
         for foot, processed in feet:  # each crop holds its own foot's 8 points

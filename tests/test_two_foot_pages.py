@@ -1,4 +1,4 @@
-"""Several feet on one page (foot_landmarks.sheets + ScanPredictor), tested on geometry, not a model.
+"""Several feet on one page (foot_landmarks.pages + ScanPredictor), tested on geometry, not a model.
 
 Two generated prints (a left and a right foot, with their ground truth) are pasted on one wide
 page with a drawn panel border between them and a frame around the form; the right foot touches
@@ -16,11 +16,11 @@ import pytest
 from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.inference import ScanPredictor
-from foot_landmarks.pages import CropSettings, Page, crop_feet
+from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.models.geometric import predict_geometric
-from foot_landmarks.normalisation import normalise_page
-from foot_landmarks.sheets import analyse_page, find_feet
+from foot_landmarks.pages import CropSettings, crop_feet, read_page
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 4  # 300 dpi A4 pages -> 75 dpi: small and fast; 1 px = 0.34 mm
@@ -85,30 +85,18 @@ def _quiet():
         yield
 
 
-def test_find_feet_two_panel_form(pages):
-    sheet, gt, border = two_foot_sheet(pages)
-    feet = find_feet(sheet)
-    assert len(feet) == 2, "both feet found, the panel border did not merge them"
-    for region, side in zip(feet, ("left", "right")):  # sorted left to right
-        x0, y0, x1, y1 = region.box_xyxy
-        own, other = gt[side], gt["right" if side == "left" else "left"]
-        inside = (own[:, 0] >= x0) & (own[:, 0] < x1) & (own[:, 1] >= y0) & (own[:, 1] < y1)
-        assert inside.all(), f"{side}: its box {region.box_xyxy} holds all 8 ground-truth points"
-        assert not ((other[:, 0] >= x0) & (other[:, 0] < x1)).all(), "a box holds one foot, not both"
-        assert region.side is not None and region.side.side == side  # print view: configuration = side
+def test_one_foot_pages_give_one_foot(pages, tmp_path):
+    for side, (page, _) in pages.items():
+        assert len(read_page(ScanImage(_save(tmp_path, f"{side}.png", page)), 1, FootFinder.bundled()).feet) == 1
 
 
-def test_one_foot_pages_give_one_foot(pages):
-    for page, _ in pages.values():
-        assert len(find_feet(page)) == 1
-
-
-def test_two_foot_sheet_crops_hold_each_foot_upright(pages):
+def test_two_foot_sheet_crops_hold_each_foot_upright(pages, tmp_path):
     """Each foot's crop (page box -> crop_print, matrices composed) holds all 8 ground-truth points
-    of that foot, on its print, in right-foot orientation (hallux left of the little toe); the
-    matrices map the crop back to sheet pixels exactly."""
+    of that foot, on its print, in right-foot orientation (hallux left of the little toe); the heel
+    point carried by the matrices sits on the crop's last print row."""
     sheet, gt, _ = two_foot_sheet(pages)
-    feet, problems = crop_feet(Page(sheet, geo.identity(), "ink"), CropSettings())
+    page = read_page(ScanImage(_save(tmp_path, "sheet.png", sheet)), 1, FootFinder.bundled())
+    feet, problems = crop_feet(page, CropSettings())
     assert not problems and [foot for foot, _ in feet] == ["left", "right"]
     for foot, processed in feet:
         crop = processed.crop
@@ -122,8 +110,13 @@ def test_two_foot_sheet_crops_hold_each_foot_upright(pages):
         for (x, y) in np.rint(points[[0, 5, 6, 7]]).astype(int):  # hallux, forefoot extremes, heel
             # (the small toes may be faint: the generator's lightest toe prints do not survive cleaning)
             assert crop[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1].max() > 30, f"{foot}: point not on the print (cleaned paper is 0)"
-        back = geo.apply_to_points(geo.invert(processed.to_crop), points)
-        np.testing.assert_allclose(back, gt[foot], atol=1e-6)
+        # the heel point (the print's most posterior pixel on the sheet) carried by the matrix lands
+        # on the last row of print in the crop's pixels, within a crop pixel
+        ink = crop > 0.5 * np.percentile(crop[crop > 30], 50)
+        x8, y8 = points[7]
+        near = slice(max(0, int(x8 - 3 * scale)), int(x8 + 3 * scale) + 1)
+        last_row = np.nonzero(ink[:, near].any(axis=1))[0].max()
+        assert abs(last_row - y8) <= 1.0, f"{foot}: heel at row {y8:.2f}, the print ends at row {last_row}"
 
 
 def test_two_foot_sheet_predict_scan(pages, tmp_path):
@@ -141,9 +134,10 @@ def test_two_foot_sheet_predict_scan(pages, tmp_path):
     alone = ScanPredictor(GeometricDetector(refine="none")).predict_scan(_save(tmp_path, "left.png", page))
     assert len(alone) == 8 and (alone["foot"] == "").all(), "one foot: 8 rows, foot '' (as before)"
     on_sheet = table[table["foot"] == "left"][["x_px", "y_px"]].to_numpy()
-    # same crop matrices (exact, see above); a flat-run midpoint (hallux top, heel) may shift by
-    # under a pixel where the other foot's ink moves the page's print level by a gray step
-    np.testing.assert_allclose(on_sheet, alone[["x_px", "y_px"]].to_numpy(), atol=1.0)
+    # each page turns its foot upright by the finder's axis, a fraction of a degree apart on the
+    # two pages, so the baseline's extremes (a small toe's tip above all) may move by a pixel or
+    # two; the matrices themselves are exact (tests/test_scan_geometry.py)
+    np.testing.assert_allclose(on_sheet, alone[["x_px", "y_px"]].to_numpy(), atol=6.0)  # 2 mm at 75 dpi
     for foot in ("left", "right"):  # the baseline's medial forefoot extreme (6): on the truth's edge
         xy = table[table["foot"] == foot][["x_px", "y_px"]].to_numpy()
         err = np.linalg.norm(xy - gt[foot], axis=1)
@@ -157,11 +151,11 @@ def test_below_view_sheet(pages, tmp_path):
     mirror; with view="below" the feet come out as their true sides, `side` as configuration."""
     sheet, gt, _ = two_foot_sheet(pages)
     below = (255 - sheet[:, ::-1]).copy()
-    normalised = normalise_page(below)
-    assert any("inverted" in step for step in normalised.steps)
-    feet = analyse_page(normalised.gray).feet
-    assert [f.side.side for f in feet] == ["left", "right"]  # mirrored: the true right foot, hallux right, is on the left
     path = _save(tmp_path, "below.png", below)
+    page = read_page(ScanImage(path), 1, FootFinder.bundled())
+    assert page.kind == "bright on dark"  # the prints are brighter than what surrounds them: inverted
+    # mirrored: the true right foot, hallux right, is on the left
+    assert [f.configuration for f in page.feet] == ["left", "right"]
     predictor = ScanPredictor(GeometricDetector())
     table = predictor.predict_scan(path, view="below")
     assert len(table) == 16
@@ -188,7 +182,7 @@ def test_configuration_of_one_foot_print_and_below_view(pages, tmp_path, side):
     assert below["side_source"].str.contains("view from below").all()
 
 
-def test_pen_lines_away_from_landmarks_do_not_move_points(pages, tmp_path):
+def test_pen_lines_away_from_landmarks_do_not_make_points_worse(pages, tmp_path):
     page, gt = pages["right"]
     predictor = ScanPredictor(GeometricDetector())
     clean = predictor.predict_scan(_save(tmp_path, "clean.png", page))
@@ -202,5 +196,9 @@ def test_pen_lines_away_from_landmarks_do_not_move_points(pages, tmp_path):
     x_arch = 0.5 * (gt[5, 0] + gt[7, 0])
     draw.line([(x_arch - 60, 0.55 * h), (x_arch - 90, 0.7 * h)], fill=40, width=2)  # in the medial arch space
     marked = predictor.predict_scan(_save(tmp_path, "marked.png", np.asarray(img)))
-    moved = np.linalg.norm(marked[["x_px", "y_px"]].to_numpy() - clean[["x_px", "y_px"]].to_numpy(), axis=1)
-    assert moved.max() < 1.5, f"points moved by {np.round(moved, 2)} px"
+    # the lines are erased or cleaned away, but they nudge the finder's axis (about a degree), so
+    # the crop turns a little and a point on a flat arc may settle elsewhere on it: no point may
+    # end up farther from the truth than without the lines (beyond 1 mm, 3 px at 75 dpi)
+    error_clean = np.linalg.norm(clean[["x_px", "y_px"]].to_numpy() - gt, axis=1)
+    error_marked = np.linalg.norm(marked[["x_px", "y_px"]].to_numpy() - gt, axis=1)
+    assert (error_marked <= error_clean + 3.0).all(), f"errors {np.round(error_clean, 1)} -> {np.round(error_marked, 1)} px"

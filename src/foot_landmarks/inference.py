@@ -1,22 +1,24 @@
 """Raw scan in, 8 landmarks per foot out in original scan pixels and millimetres.
 
-decode the file -> normalise the look to dark ink on light paper (foot_landmarks.normalisation:
-colour map, bright-on-dark scan; pure intensity maps, identity geometry) -> find every foot on
-the page (foot_landmarks.sheets) -> per foot: crop the page to its box (a matrix), preprocess
-(foot_landmarks.preprocessing) -> resize to the network's input -> network -> heatmap decoding
--> (variants with `refine: print`) each point moved onto the print by its rule, on the crop
-and then on the scan at full resolution (foot_landmarks.refinement) -> inverse of every
-geometric step -> mm from the scan's dpi or, on a photographed sheet without one, from page
-calibration (`page_size`: the sheet's corners -> homography -> mm on the page).
+decode the file as displayed (EXIF orientation applied) -> find every foot on the page (the foot
+finder: region, heel, toes, hallux side) and normalise the look to dark ink on light paper
+(foot_landmarks.pages) -> per foot: the page turned so the foot stands upright, cut around its
+print, mirrored to right-foot configuration (one exact matrix) -> resize to the network's input
+-> network -> heatmap decoding -> (variants with `refine: print`) each point moved onto the print
+by its rule, on the crop and then on the scan at full resolution (foot_landmarks.refinement) ->
+inverse of every geometric step -> mm from the scan's dpi or, on a photographed sheet without
+one, from page calibration (`page_size`: the sheet's corners -> homography -> mm on the page).
 
-One foot on the image: exactly 8 rows, `foot` "" (processed on the whole page, as before).
-Several feet (a two-panel form, a podoscope photo of both feet): 8 rows per foot, `foot`
-"left"/"right". The configuration (hallux on the left = right-foot configuration in print view)
-is read from each foot's anatomy, never from the panel or a label. `side` is the configuration
-used to orient the crop. `view` says how the image was taken when it is known: "print" (an ink
-print seen from above) or None: `foot` is that configuration; "below" (glass plate, podoscope,
-bare-sole scan: the mirror of print view): `foot` is the mirror of the configuration. Without
-`view` a below-view image's `foot` is the print-view reading, i.e. possibly the other foot.
+One foot on the image: exactly 8 rows, `foot` "". Several feet (a two-panel form, a podoscope
+photo of both feet): 8 rows per foot, `foot` "left"/"right". The side given by the user wins;
+otherwise the configuration (hallux on the left = right-foot configuration in print view) is
+read from each foot (the finder's hallux side; when it is unsure, both configurations are run
+through the network and the one whose points agree better with a foot is kept, with a warning).
+`side` is the configuration used to orient the crop. `view` says how the image was taken when it
+is known: "print" (an ink print seen from above) or None: `foot` is that configuration; "below"
+(glass plate, podoscope, bare-sole scan: the mirror of print view): `foot` is the mirror of the
+configuration. Without `view` a below-view image's `foot` is the print-view reading, i.e.
+possibly the other foot.
 """
 
 from __future__ import annotations
@@ -31,17 +33,21 @@ import pandas as pd
 from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.anatomy_checks import check_points
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES
-from foot_landmarks.pages import VIEWS, CropSettings, crop_feet, detail_page, page_scale, read_page
+from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.landmarks import mirror_side
+from foot_landmarks.pages import SIDE_TRUSTED, VIEWS, CropSettings, crop_feet, detail_page, page_scale, read_page
+from foot_landmarks.preprocessing import ProcessedPrint
 from foot_landmarks.refinement import PageDetail, refine_to_print, refines
 
 log = logging.getLogger(__name__)
 
 LANDMARK_COLUMNS = [
     "image", "foot", "landmark", "name", "x_px", "y_px", "x_mm", "y_mm", "confidence", "low_confidence",
-    "side", "side_source", "dpi", "scale_source",
+    "side", "side_source", "side_confidence", "dpi", "scale_source", "flags", "warnings",
 ]
 ERROR_COLUMNS = ["image", "error"]
 
@@ -51,21 +57,50 @@ class ScanError(ValueError):
 
 
 def file_dpi(path: str | Path) -> float | None:
-    """The dpi written in the image file, if any (JPEG JFIF / PNG pHYs / TIFF)."""
+    """The dpi a scanner wrote in the image file, if any: a JPEG's JFIF density (dots per inch or
+    per cm), a PNG's pHYs, a TIFF's resolution. A JPEG's EXIF resolution is not one: phones write
+    72 there whatever they photographed."""
     try:
         with Image.open(path) as img:
-            dpi = img.info.get("dpi")
+            if img.format in ("JPEG", "MPO"):
+                unit, density = img.info.get("jfif_unit"), img.info.get("jfif_density")
+                if unit not in (1, 2) or not density:
+                    return None
+                value = float(density[0]) * (2.54 if unit == 2 else 1.0)
+            else:
+                dpi = img.info.get("dpi")
+                if not dpi:
+                    return None
+                value = float(dpi[0])
     except OSError:
         return None
-    if not dpi:
-        return None
-    value = float(dpi[0])
-    return value if value > 1 else None  # JFIF writes 1 ("no unit") when it does not know
+    return value if value > 1 else None
+
+
+def toe_order_agrees(points: np.ndarray) -> bool:
+    """Whether the toe tips (crop px, right-foot configuration: hallux on the left) run 1 to 5
+    from medial to lateral, as LANDMARKS.md numbers them."""
+    return bool(np.all(np.diff(points[:5, 0]) > 0))
+
+
+def configuration_score(points: np.ndarray, confidence: np.ndarray) -> float:
+    """How well a crop's points agree with a right-foot configuration: the network's mean
+    confidence, plus one when its toes run medial to lateral."""
+    return float(np.nanmean(confidence)) + float(toe_order_agrees(points))
+
+
+def mirrored(processed: ProcessedPrint) -> ProcessedPrint:
+    """The same foot's crop in the other configuration (a left-right flip, exact)."""
+    image, flip = geo.mirror_with_matrix(processed.crop)
+    config = "left" if processed.side == "right" else "right"
+    return ProcessedPrint(image, geo.compose(processed.to_crop, flip), None, config, processed.side_source,
+                          processed.side_confidence, list(processed.warnings))
 
 
 @dataclass
 class ScanPredictor:
     detector: LandmarkDetector
+    finder: FootFinder | None = None  # None: the finder shipped with the package
     crop_height: int = 666
     crop_margin: float = 0.04
     analysis_long_side: int = 400
@@ -73,8 +108,44 @@ class ScanPredictor:
     decode_reduction: int | None = None  # None: as coarse as the crop allows; 1: every pixel
     page_size: str | None = None  # photos without dpi: calibrate mm on a sheet of this size ("a4")
 
+    def __post_init__(self):
+        if self.finder is None:
+            self.finder = FootFinder.bundled()
+
     def settings(self) -> CropSettings:
         return CropSettings(self.crop_height, self.crop_margin, self.analysis_long_side)
+
+    def _network_points(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The network's points (crop px) and confidences for each crop."""
+        inputs, resizes = [], []
+        for crop in crops:
+            input_image, resize = geo.resize_with_matrix(crop, self.detector.input_size)
+            inputs.append(input_image)
+            resizes.append(resize)
+        points_input, confidence = self.detector.predict(np.stack(inputs))
+        on_crop = np.stack([geo.apply_to_points(geo.invert(r), p) for r, p in zip(resizes, points_input)])
+        return on_crop, confidence
+
+    def _settle_sides(self, feet: list[tuple[str, ProcessedPrint]], view: str | None):
+        """Each foot's crop in the configuration its points agree with best, with the network's
+        points on it. A detected side the finder was unsure of is tried both ways (the crop and its
+        mirror) and the configuration whose points agree better with a foot is kept (flagged)."""
+        doubtful = [i for i, (_, p) in enumerate(feet) if p.side_source == "detected" and p.side_confidence < SIDE_TRUSTED]
+        crops = [p.crop for _, p in feet] + [mirrored(feet[i][1]).crop for i in doubtful]
+        points, confidence = self._network_points(crops)
+        settled = [(label, processed, points[i], confidence[i]) for i, (label, processed) in enumerate(feet)]
+        for k, i in enumerate(doubtful):
+            label, processed, own, own_conf = settled[i]
+            other_points, other_conf = points[len(feet) + k], confidence[len(feet) + k]
+            if configuration_score(other_points, other_conf) > configuration_score(own, own_conf):
+                processed = mirrored(processed)
+                own, own_conf = other_points, other_conf
+                if label:
+                    label = mirror_side(label)
+            processed.side_source = "detected, both configurations tried"
+            processed.warnings.append("side chosen by comparing both configurations: check it")
+            settled[i] = (label, processed, own, own_conf)
+        return settled
 
     def predict_scan(
         self,
@@ -86,10 +157,11 @@ class ScanPredictor:
     ) -> pd.DataFrame:
         """The landmarks of every foot on one scan (8 rows per foot); raises ScanError.
 
-        `side`: the foot's side when known (one-foot images only; ignored on multi-foot sheets,
-        whose feet are each read from their anatomy). `view`: "print", "below" or None (see the
-        module docstring). Feet that cannot be processed on a multi-foot sheet are left out and
-        listed in ``result.attrs["problems"]``; no usable foot at all raises ScanError.
+        Points are in the pixels of the image as displayed (EXIF orientation applied, as VIA and
+        browsers show it). `side`: the foot's side when known (one-foot images; it always wins
+        over the detected one). `view`: "print", "below" or None (see the module docstring).
+        Doubts about a foot (touching the image edge, uncertain side or axis) are in `warnings`;
+        only a scan with no foot at all raises ScanError.
         """
         if view not in (None, *VIEWS):
             raise ValueError(f"view must be one of {VIEWS} or None, got {view!r}")
@@ -98,7 +170,7 @@ class ScanPredictor:
             width, height = scan.size()
             # The crop is about the foot's size; decode no finer than twice the crop needs.
             reduce = self.decode_reduction or reduction_for(max(width, height), 2 * self.crop_height)
-            page = read_page(scan, reduce)
+            page = read_page(scan, reduce, self.finder)
         except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
             raise ScanError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
         feet, problems = crop_feet(page, self.settings(), side, view)
@@ -115,26 +187,23 @@ class ScanPredictor:
         to_mm, page_source = page_scale(page, dpi, page_size)  # nan matrix: no scale
         if not math.isfinite(dpi) and page_size:
             scale_source = page_source
-        inputs, resizes = [], []
-        for _, processed in feet:
-            input_image, resize = geo.resize_with_matrix(processed.crop, self.detector.input_size)
-            inputs.append(input_image)
-            resizes.append(resize)
-        points_input, confidence = self.detector.predict(np.stack(inputs))
-        refine = refines(self.detector.config, page.kind, on_sheet=any(foot for foot, _ in feet))
+        settled = self._settle_sides(feet, view)
+        refine = refines(self.detector.config, page.kind, on_sheet=len(feet) > 1)
         # the refinement's second stage reads the scan at full resolution (decoded once more
         # unless the page already was)
         detail = None
         if refine:
-            full = page if reduce == 1 else read_page(scan, 1)
+            full = page if reduce == 1 else read_page(scan, 1, print_is_bright=page.kind == "bright on dark")
             detail = detail_page(full, self.analysis_long_side)
         tables = []
-        for i, (foot, processed) in enumerate(feet):
-            on_crop = geo.apply_to_points(geo.invert(resizes[i]), points_input[i])
+        for foot, processed, on_crop, confidence in settled:
             if refine:
                 on_crop = refine_to_print(
                     processed.crop, on_crop, detail=PageDetail.of_page(detail.gray, detail.to_work, processed.to_crop)
                 )
+            flags = [""] * len(on_crop)
+            if self.detector.config.get("anatomy_checks", True):
+                on_crop, flags = check_points(processed.crop, on_crop)
             points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)
             mm = geo.apply_to_points(to_mm, points)
             side_source = processed.side_source
@@ -151,12 +220,16 @@ class ScanPredictor:
                         "y_px": points[:, 1],
                         "x_mm": mm[:, 0],
                         "y_mm": mm[:, 1],
-                        "confidence": confidence[i],
-                        "low_confidence": confidence[i] < self.low_confidence,
+                        "confidence": confidence,
+                        # a weak heatmap peak, or a point the anatomy checks moved or doubt
+                        "low_confidence": (confidence < self.low_confidence) | np.array([bool(f) for f in flags]),
                         "side": processed.side,
                         "side_source": side_source,
+                        "side_confidence": processed.side_confidence,
                         "dpi": dpi,
                         "scale_source": scale_source,
+                        "flags": flags,
+                        "warnings": "; ".join(processed.warnings),
                     },
                     columns=LANDMARK_COLUMNS,
                 )

@@ -152,11 +152,20 @@ def flatten_lighting(gray: np.ndarray, page: np.ndarray, window: float = LIGHT_W
     return np.clip(gray.astype(np.float32) * 255.0 / np.maximum(level, 1.0), 0, 255).astype(np.uint8)
 
 
-def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> NormalisedPage:
+def normalise_page(
+    image: np.ndarray,
+    colour_map: str = COLOUR_MAP,
+    print_is_bright: bool | None = None,
+    must_hold: np.ndarray | None = None,
+) -> NormalisedPage:
     """Dark ink on light paper from an ink page, a bright-on-dark scan or a colour-mapped print.
 
     `image`: uint8 (H, W) gray or (H, W, 3|4) colour. Returns the gray page and the steps taken
     (human-readable, for the report). Geometry is unchanged: the pixel grid is the input's.
+    `print_is_bright`: whether the prints are brighter than what surrounds them, when the feet
+    were found (foot_landmarks.foot_finder): that decides the inversion, and the border's
+    brightness only when it is None. `must_hold`: (N, 2) px (the feet found) that a photographed
+    page must contain; a quadrilateral cutting a foot off is a shadow or a panel, not the page.
     """
     image = np.asarray(image)
     if image.dtype != np.uint8:
@@ -171,15 +180,28 @@ def normalise_page(image: np.ndarray, colour_map: str = COLOUR_MAP) -> Normalise
     if image.ndim == 3:
         steps.append("colour to gray (luma)")
     mean = border_mean(gray)
+    if print_is_bright:
+        gray = (255 - gray).astype(np.uint8)
+        steps.append("prints brighter than their surroundings (feet found): inverted")
+        return NormalisedPage(gray, steps, "bright on dark")
     if mean < PAGE_SEARCH_BORDER_MAX_MEAN:
         corners = find_page_corners(image, relight=False)  # the quick search: a page edge, not a shadow
-        if corners is not None:
+        if corners is not None and _holds(corners, must_hold):
             gray = paint_outside_page(gray, corners)
             steps.append(f"photographed sheet (border mean {mean:.0f}, page found): outside the page painted as paper")
             return NormalisedPage(gray, steps, "photographed sheet", corners)
-    if mean < DARK_BORDER_MAX_MEAN:
+    if print_is_bright is None and mean < DARK_BORDER_MAX_MEAN:
         gray = (255 - gray).astype(np.uint8)
         steps.append(f"bright print on dark background (border mean {mean:.0f}): inverted")
         return NormalisedPage(gray, steps, "bright on dark")
     steps.append("ink on paper: kept")
     return NormalisedPage(gray, steps, "ink")
+
+
+def _holds(corners: np.ndarray, points: np.ndarray | None) -> bool:
+    """Whether every point lies inside the quadrilateral `corners` (TL, TR, BR, BL)."""
+    if points is None or len(points) == 0:
+        return True
+    from matplotlib.path import Path as Polygon
+
+    return bool(Polygon(np.asarray(corners, float)).contains_points(np.asarray(points, float)).all())

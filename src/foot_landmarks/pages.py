@@ -1,14 +1,23 @@
-"""One scan file -> a normalised page -> the processed crop of every foot on it.
+"""One scan file -> a normalised page -> the upright crop of every foot on it.
 
 Shared by the data_processing pipeline (annotated scans) and inference (new scans), so a model
 sees every look (ink on paper, an ink-mat form, a bare-sole scan seen from below, a pressure
-colour map) prepared exactly as its training data were:
+colour map, a phone photo) prepared exactly as its training data were:
 
-1. read: decode at a reduced scale (a matrix), colour kept only when it may be a colour map;
-2. normalise: any look -> dark ink on light paper (foot_landmarks.normalisation; intensity only),
-   a colour map padded with its "no contact" background so its print never touches the frame;
-3. find the feet (foot_landmarks.sheets), erase form borders and ruler lines touching them;
-4. per foot: cut its box (a matrix) and crop_print (foot_landmarks.preprocessing).
+1. read: decode as displayed (EXIF orientation applied) at a reduced scale (a matrix), colour kept
+   only when it may be a colour map;
+2. find the feet (foot_landmarks.foot_finder, a network: what is a foot is learned, not ruled):
+   each foot's region, its heel and toes (its axis at any angle) and its hallux's side;
+3. normalise the look (foot_landmarks.normalisation; intensity only): a colour map to its
+   intensity; prints brighter than their surroundings (bare soles on glass) inverted; a
+   photographed sheet's page found (for mm), the table around it painted as paper;
+4. long thin straight lines (form borders, ruler bars) erased;
+5. per foot: the page turned so the foot stands upright (toes up), cut around its print, what lies
+   outside its region and marks inside it (pen strokes, writing in the arch) painted as paper, mirrored
+   to right-foot configuration, inverted, scaled: one exact matrix from original pixels to the crop.
+
+Nothing is rejected for its look: a foot touching the image edge, with an uncertain axis or an
+uncertain side gets its crop with a warning. Only a page with no foot at all has no answer.
 
 `view`: "print" (an ink print seen from above) or "below" (glass plate, podoscope, bare-sole
 scan: the mirror of print view). The configuration that orients a crop (hallux on the left =
@@ -20,18 +29,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import ndimage as ndi
+from skimage import morphology
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.calibration import calibrate_page, page_homography, parse_page_size
+from foot_landmarks.foot_finder import FootFinder, FoundFoot
+from foot_landmarks.foot_finder.decoding import foot_from_points
+from foot_landmarks.foot_finder.pages import finder_gray
 from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.landmarks import MM_PER_INCH, mirror_side
 from foot_landmarks.normalisation import is_colour_map, normalise_page
-from foot_landmarks.preprocessing import ProcessedPrint, crop_print
-from foot_landmarks.segmentation import PAPER, SegmentationParams
-from foot_landmarks.sheets import analyse_page, erase_lines
+from foot_landmarks.preprocessing import ProcessedPrint, analysis_copy
+from foot_landmarks.segmentation import PAPER, ink_threshold
+from foot_landmarks.form_lines import LineAnalysis, erase_lines, line_mask, page_ink
 
 VIEWS = ("print", "below")
 COLOUR_MAP_PAD = 0.05  # of the long side: background added around a colour-map rendering
+REGION_KEEP_GROW = 0.03  # of the foot's length: what lies farther outside its region is not its print
+LOOSE_MARGIN = 0.1  # of the foot's length: the first, loose upright cut around the region
+MIN_INK_SHARE = 0.002  # of the loose cut: smaller ink specks do not extend the print's box
+STROKE_HALF_WIDTH = 0.005  # of the foot's length (~1.3 mm): thinner marks are strokes, not print
+MIN_PART_SHARE = 0.03  # of the print's largest part: a smaller island behind the toes is a mark
+TOE_ZONE = 0.35  # of the foot's length from its distal end: where toe prints lie
+SIDE_TRUSTED = 0.35  # the finder's hallux-side contrast above which a detected side is trusted
 
 
 def configuration(side: str | None, view: str | None) -> str | None:
@@ -44,13 +65,14 @@ def configuration(side: str | None, view: str | None) -> str | None:
 @dataclass
 class Page:
     """`gray`: dark ink on light paper, uint8; `to_work`: original px -> `gray` px; `kind` and
-    `steps` say how the look was normalised (for reports)."""
+    `steps` say how the look was normalised (for reports); `feet`: the feet found, in `gray` px."""
 
     gray: np.ndarray
     to_work: geo.Matrix
     kind: str
     steps: list[str] = field(default_factory=list)
     page_corners: np.ndarray | None = None  # a photographed sheet's corners in `gray` px
+    feet: list[FoundFoot] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,97 +80,225 @@ class CropSettings:
     crop_height: int = 666
     margin: float = 0.04
     analysis_long_side: int = 400
-    segmentation: SegmentationParams | None = None
 
 
-def read_page(scan: ScanImage, reduce: int = 1) -> Page:
-    """Decode `scan` shrunk by `reduce` and normalise its look (raises OSError etc. on a broken file)."""
-    page, to_work = scan.read(reduce, keep_colour=True)
-    if page.ndim == 3 and not is_colour_map(page):
-        page, to_work = scan.read(reduce)  # a colour photo or scan of ink: plain luma gray
-    normalised = normalise_page(page)
+def _print_is_bright(gray: np.ndarray, feet: list[FoundFoot]) -> bool | None:
+    """Whether the feet's prints are brighter than what surrounds them (skin on glass) or darker
+    (ink), by a vote of the feet on the finder's grid: a print is what departs most from the
+    paper (or plate) around it, the ring's median: the region's darkest tenth falls further
+    below it on an ink print, its brightest tenth rises further above it on a bare sole (medians
+    and percentiles, so form lines in the ring or a pale print do not tip it). None without feet."""
+    votes = []
+    for foot in feet:
+        region = foot.region
+        ring = ndi.binary_dilation(region, iterations=4) & ~ndi.binary_dilation(region, iterations=1)
+        if not ring.any() or not region.any():
+            continue
+        rows, cols = np.nonzero(region | ring)
+        on_page = geo.apply_to_points(geo.invert(foot.to_map), np.stack([cols, rows], axis=1).astype(float))
+        x = np.clip(np.rint(on_page[:, 0]).astype(int), 0, gray.shape[1] - 1)
+        y = np.clip(np.rint(on_page[:, 1]).astype(int), 0, gray.shape[0] - 1)
+        values = np.zeros(region.shape)
+        values[rows, cols] = gray[y, x]
+        around = np.median(values[ring])
+        darker, brighter = around - np.percentile(values[region], 10), np.percentile(values[region], 90) - around
+        votes.append(brighter > darker)
+    return None if not votes else bool(np.mean(votes) > 0.5)
+
+
+def read_page(
+    scan: ScanImage, reduce: int = 1, finder: FootFinder | None = None, print_is_bright: bool | None = None
+) -> Page:
+    """Decode `scan` shrunk by `reduce`, find its feet (with a `finder`) and normalise its look
+    (raises OSError etc. on a broken file). `print_is_bright`: the polarity already decided for
+    this scan (a second, finer read of it), else decided from the feet found."""
+    image, to_work = scan.read(reduce, keep_colour=True)
+    if image.ndim == 3 and not is_colour_map(image):
+        image, to_work = scan.read(reduce)  # a colour photo or scan of ink: plain luma gray
+    raw = finder_gray(image)
+    feet = finder.find(raw) if finder is not None else []
+    anchors = np.concatenate([np.stack([f.heel, f.toes]) for f in feet]) if feet else None
+    if print_is_bright is None:
+        print_is_bright = _print_is_bright(raw, feet)
+    normalised = normalise_page(image, print_is_bright=print_is_bright, must_hold=anchors)
     gray = normalised.gray
     if normalised.kind == "colour map":
-        # A colour-map rendering is cut to the sensor's area, so its print may reach the frame
-        # (the crop's edge test would call that a cut print). Its background is known to be
-        # "no contact": pad with it (a translation, exact).
+        # A colour-map rendering is cut to the sensor's area, so its print may reach the frame.
+        # Its background is known to be "no contact": pad with it (a translation, exact).
         pad = max(2, round(COLOUR_MAP_PAD * max(gray.shape)))
         h, w = gray.shape
         gray, to_padded = geo.crop_with_matrix(gray, (-pad, -pad, w + pad, h + pad), fill=PAPER)
         to_work = geo.compose(to_work, to_padded)
+        feet = [f.moved(to_padded) for f in feet]
     corners = normalised.page_corners
     if corners is not None:
-        # a photographed sheet: keep the page's box only (a crop, exact), so the page analysis
-        # sees the sheet at the resolution a scan of it would have
+        # a photographed sheet: keep the page's box only (a crop, exact)
         x0, y0 = np.floor(corners.min(axis=0)).astype(int)
         x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
         h, w = gray.shape
         gray, to_page = geo.crop_with_matrix(gray, (max(0, x0), max(0, y0), min(w, x1), min(h, y1)), fill=PAPER)
         to_work = geo.compose(to_work, to_page)
         corners = geo.apply_to_points(to_page, corners)
-    return Page(gray, to_work, normalised.kind, list(normalised.steps), corners)
+        feet = [f.moved(to_page) for f in feet]
+    return Page(gray, to_work, normalised.kind, list(normalised.steps), corners, feet)
+
+
+def without_lines(gray: np.ndarray, analysis_long_side: int = 400) -> np.ndarray:
+    """The page with its long thin straight lines (form borders, rules, ruler bars) painted as
+    paper, found on a copy about `analysis_long_side` px big (foot_landmarks.form_lines)."""
+    small, k = analysis_copy(gray, analysis_long_side)
+    lines = line_mask(page_ink(small))
+    return erase_lines(gray, LineAnalysis(small, k, lines)) if lines.any() else gray
 
 
 def detail_page(page: Page, analysis_long_side: int = 400) -> Page:
     """A page read at scan resolution (read_page with reduce 1), ready for the print refinement's
-    second stage (foot_landmarks.refinement): its form borders and ruler lines erased; the rest of
-    the ink is kept (the refinement takes the print part nearest each point, and the crop's
-    cleaning, made on a small copy, would cut faint toe rims off)."""
-    gray = erase_lines(page.gray, analyse_page(page.gray, analysis_long_side))
-    return Page(gray, page.to_work, page.kind, list(page.steps), page.page_corners)
+    second stage (foot_landmarks.refinement): its long thin lines erased; the rest of the ink is
+    kept (the refinement takes the print part nearest each point)."""
+    return Page(without_lines(page.gray, analysis_long_side), page.to_work, page.kind, list(page.steps),
+                page.page_corners, page.feet)
 
 
-def read_detail_page(scan: ScanImage, analysis_long_side: int = 400) -> Page:
-    """`scan` read and normalised at scan resolution as for the crops, then detail_page."""
-    return detail_page(read_page(scan, 1), analysis_long_side)
+def read_detail_page(scan: ScanImage, print_is_bright: bool | None, analysis_long_side: int = 400) -> Page:
+    """`scan` read and normalised at scan resolution (with the polarity its first read decided),
+    then detail_page (no feet are looked for)."""
+    return detail_page(read_page(scan, 1, print_is_bright=print_is_bright), analysis_long_side)
 
 
-def _crop(gray: np.ndarray, to_work: geo.Matrix, config: str | None, settings: CropSettings) -> ProcessedPrint:
-    return crop_print(
-        gray, to_work, config, settings.crop_height, settings.margin, settings.analysis_long_side, settings.segmentation
-    )
+def upright_frame(foot: FoundFoot) -> geo.Matrix:
+    """Page px -> a frame centred on the foot's region with its axis pointing up (toes up)."""
+    axis = foot.axis
+    turn = -90.0 - np.degrees(np.arctan2(axis[1], axis[0]))  # the axis onto (0, -1)
+    centre = foot.region_points().mean(axis=0)
+    return geo.compose(geo.translation(-centre[0], -centre[1]), geo.rotation(turn, (0.0, 0.0)))
 
 
-def _crop_box(
-    cleaned: np.ndarray, page: Page, box: tuple[int, int, int, int], config: str | None, settings: CropSettings
+def _region_in(foot: FoundFoot, page_to_image: geo.Matrix, shape_hw: tuple[int, int], grow_px: float) -> np.ndarray:
+    """The foot's region (finder grid) grown by `grow_px` page px and resampled into an image whose
+    px are `page_to_image` @ page px (grown on the coarse grid: a disk of ~40 page px is costly)."""
+    cell = float(np.sqrt(abs(np.linalg.det(geo.invert(foot.to_map)[:2, :2]))))  # page px per grid px
+    distance = ndi.distance_transform_edt(~foot.region) * cell
+    grid_to_image = geo.compose(geo.invert(foot.to_map), page_to_image)
+    grown = (np.clip(grow_px - distance, -1.0, 1.0) * 127.5 + 127.5).astype(np.uint8)  # soft edge
+    region, _ = geo.warp_with_matrix(grown, grid_to_image, shape_hw)
+    return region > 127
+
+
+def upright_crop(
+    gray: np.ndarray, to_work: geo.Matrix, foot: FoundFoot, config: str, settings: CropSettings
 ) -> ProcessedPrint:
-    """One foot of a sheet: its box cut from the cleaned page (a crop matrix composed with the
-    page's), then crop_print."""
-    sub, to_sub = geo.crop_with_matrix(cleaned, box, fill=PAPER)
-    return _crop(sub, geo.compose(page.to_work, to_sub), config, settings)
+    """One foot of a normalised page, upright, cut around its print, cleaned, in right-foot
+    configuration (`config` "left" is mirrored), inverted (print bright on black) and scaled to
+    the crop height; `to_crop` maps original px to the crop."""
+    to_up = upright_frame(foot)
+    region_up = geo.apply_to_points(to_up, foot.region_points())
+    (x0, y0), (x1, y1) = region_up.min(axis=0), region_up.max(axis=0)
+    length = y1 - y0
+    pad = LOOSE_MARGIN * length
+    box = np.floor([x0 - pad, y0 - pad]).astype(int), np.ceil([x1 + pad, y1 + pad]).astype(int)
+    loose_hw = (int(box[1][1] - box[0][1]), int(box[1][0] - box[0][0]))
+    to_loose = geo.compose(to_up, geo.translation(-box[0][0], -box[0][1]))
+    loose, _ = geo.warp_with_matrix(gray, to_loose, loose_hw, fill=PAPER)
+    keep = _region_in(foot, to_loose, loose_hw, REGION_KEEP_GROW * length)
+    # what is not this foot becomes paper of the page's own tone, so the region leaves no edge
+    paper = np.uint8(np.percentile(loose[keep], 95)) if keep.any() else np.uint8(PAPER)
+    loose = np.where(keep, loose, paper)
+    ink = (loose <= ink_threshold(loose)) & keep
+    toes_end = (y0 - box[0][1]) + TOE_ZONE * length  # loose-cut row: toes lie above it (toes up)
+    loose, ink = _without_marks(loose, ink, length, paper, toes_end)
+    ink = morphology.remove_small_objects(ink, max_size=max(1, int(MIN_INK_SHARE * ink.size)))
+    rows, cols = np.nonzero(ink if ink.any() else keep)
+    tight = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1
+    margin = settings.margin * max(tight[2] - tight[0], tight[3] - tight[1])
+    crop_box = (int(np.floor(tight[0] - margin)), int(np.floor(tight[1] - margin)),
+                int(np.ceil(tight[2] + margin)), int(np.ceil(tight[3] + margin)))
+    image, to_box = geo.crop_with_matrix(loose, crop_box, fill=int(paper))
+    steps = [to_work, to_loose, to_box]
+    if config == "left":  # to right-foot orientation; landmark ids stay (toe 1 is the hallux)
+        image, flip = geo.mirror_with_matrix(image)
+        steps.append(flip)
+    image = 255 - image  # print bright on black, as the network sees it
+    out_width = max(1, round(image.shape[1] * settings.crop_height / image.shape[0]))
+    image, to_size = geo.resize_with_matrix(image, (settings.crop_height, out_width))
+    steps.append(to_size)
+    return ProcessedPrint(image, geo.compose(*steps), None, config, warnings=list(foot.warnings))
+
+
+def _without_marks(
+    gray: np.ndarray, ink: np.ndarray, length: float, paper: int, toes_end: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """`gray` and its `ink` with what is not print painted as paper (the region is a hull, so the
+    arch's hollow is inside it, where clinicians write): thin marks (pen strokes, ticks: no part
+    thicker than 2 x STROKE_HALF_WIDTH of the foot's length, a toe print is several times
+    thicker) and, behind the toes (`toes_end`: the row where the distal TOE_ZONE of the foot
+    ends), small islands (writing, stamps: under MIN_PART_SHARE of the print's largest part; a
+    heel printed apart from its forefoot is far larger). Grid or dotted ink is closed first, so a
+    print's texture is one body."""
+    closed = ndi.binary_closing(ink, morphology.disk(max(1, round(0.004 * length))))
+    labels, n = ndi.label(closed)
+    if n == 0:
+        return gray, ink
+    ids = np.arange(1, n + 1)
+    half_width = ndi.maximum(ndi.distance_transform_edt(closed), labels, ids)
+    area = ndi.sum(closed, labels, ids)
+    centre_row = np.array([c[0] for c in ndi.center_of_mass(closed, labels, ids)])
+    island = (area < MIN_PART_SHARE * area.max()) & (centre_row > toes_end)
+    mark = np.isin(labels, ids[(half_width < STROKE_HALF_WIDTH * length) | island])
+    mark = ndi.binary_dilation(mark, iterations=1)
+    return np.where(mark, np.uint8(paper), gray), ink & ~mark
+
+
+def _side_of(foot: FoundFoot, given: str | None, view: str | None) -> tuple[str, str, float, list[str]]:
+    """(configuration, side source, confidence, warnings) of a foot: the side given wins; else
+    the finder's reading, flagged when its hallux-side contrast is low."""
+    if given in ("left", "right"):
+        return configuration(given, view), "given", 1.0, []
+    warnings = []
+    if foot.side_confidence < SIDE_TRUSTED:
+        warnings.append(f"side uncertain (hallux-side contrast {foot.side_confidence:.2f})")
+    return foot.configuration, "detected", foot.side_confidence, warnings
 
 
 def crop_feet(
     page: Page, settings: CropSettings, side: str | None = None, view: str | None = None
 ) -> tuple[list[tuple[str, ProcessedPrint]], list[str]]:
-    """The processed crop of every foot on `page`, each with its `foot` label (the anatomical
+    """The upright crop of every foot found on `page`, each with its `foot` label (the anatomical
     side: the configuration, mirrored for a view from below; "" when the page holds one foot),
-    and the problems of the feet left out.
+    and the problems of a page without feet. `side` (a one-foot page's known side) wins over the
+    detected configuration."""
+    if not page.feet:
+        return [], ["no foot print found on the page"]
+    gray = without_lines(page.gray, settings.analysis_long_side)
+    given = side if side in ("left", "right") and len(page.feet) == 1 else None
+    sides = [_side_of(found, given, view) for found in page.feet]
+    if len(sides) == 2 and sides[0][0] == sides[1][0] and given is None:
+        # two feet on one sheet are a subject's left and right: the less sure reading gives way
+        k = int(np.argmin([confidence for _, _, confidence, _ in sides]))
+        config, source, confidence, warnings = sides[k]
+        sides[k] = (mirror_side(config), source, confidence,
+                    [*warnings, "side taken as the other foot of the sheet's pair: check it"])
+    feet = []
+    for found, (config, source, confidence, warnings) in zip(page.feet, sides):
+        processed = upright_crop(gray, page.to_work, found, config, settings)
+        processed.side_source, processed.side_confidence = source, confidence
+        processed.warnings += warnings
+        label = "" if len(page.feet) == 1 else (mirror_side(config) if view == "below" else config)
+        feet.append((label, processed))
+    return feet, []
 
-    One foot: crop_print on the whole page with `side` when given. Several: each foot's box is
-    cut out and crop_print reads its configuration from its own mask's anatomy.
-    """
-    analysis = analyse_page(page.gray, settings.analysis_long_side)
-    cleaned = erase_lines(page.gray, analysis)  # unchanged when the page has no long thin lines
-    side = side if side in ("left", "right") else None
-    if len(analysis.feet) < 2:
-        processed = _crop(cleaned, page.to_work, configuration(side, view), settings)
-        return ([], [processed.problem]) if processed.problem else ([("", processed)], [])
-    feet: list[tuple[str, ProcessedPrint]] = []
-    problems: list[str] = []
-    for region in analysis.feet:
-        processed = _crop_box(cleaned, page, region.box_xyxy, None, settings)
-        if processed.problem and region.side is not None and region.side.side is not None:
-            # configuration unreadable on the crop's own mask: the sheet-level mask's reading
-            processed = _crop_box(cleaned, page, region.box_xyxy, region.side.side, settings)
-            processed.side_source = "detected (sheet)"
-        if processed.problem:
-            problems.append(f"foot in box {region.box_xyxy}: {processed.problem}")
-        else:
-            feet.append((mirror_side(processed.side) if view == "below" else processed.side, processed))
-    if not feet:
-        problems.insert(0, f"{len(analysis.feet)} feet found, none usable")
-    return feet, problems
+
+def _holding(feet: list[FoundFoot], points: np.ndarray) -> int | None:
+    """Index of the found foot whose region holds most of `points` (page px), when it holds half."""
+    counts = []
+    for foot in feet:
+        grid = np.rint(geo.apply_to_points(foot.to_map, points)).astype(int)
+        h, w = foot.region.shape
+        inside = (grid[:, 0] >= 0) & (grid[:, 0] < w) & (grid[:, 1] >= 0) & (grid[:, 1] < h)
+        grown = ndi.binary_dilation(foot.region, iterations=2)
+        counts.append(int(grown[grid[inside, 1], grid[inside, 0]].sum()))
+    if not counts or max(counts) < len(points) // 2:
+        return None
+    return int(np.argmax(counts))
 
 
 def crop_annotated_feet(
@@ -157,34 +307,26 @@ def crop_annotated_feet(
     """Training data: the crop of each annotated foot, keyed like `feet`.
 
     `feet`: foot label ("" on a one-foot file, else "left"/"right") -> (its points in original
-    px (8, 2), its side). On a one-foot file the whole page is cropped, as crop_feet does. On a
-    sheet, each annotated foot takes the found foot box that holds most of its points; the
-    configuration comes from the annotation (side and view), not from the anatomy.
+    px (8, 2), its side). Each takes the found foot whose region holds most of its points, its
+    configuration from the annotation (side and view); a foot the finder missed is placed from
+    its points (and says so in its warnings), so no annotated foot is lost to the finder.
     """
-    analysis = analyse_page(page.gray, settings.analysis_long_side)
-    cleaned = erase_lines(page.gray, analysis)
-    if set(feet) == {""}:
-        _, side = feet[""]
-        return {"": _crop(cleaned, page.to_work, configuration(side, view), settings)}
+    gray = without_lines(page.gray, settings.analysis_long_side)
+    grid_px = max(page.gray.shape) / 128.0
     out: dict[str, ProcessedPrint] = {}
-    taken: dict[int, str] = {}
+    taken: set[int] = set()
     for label, (points, side) in feet.items():
         work = geo.apply_to_points(page.to_work, np.asarray(points, float))
-        inside = [
-            int(((work[:, 0] >= x0) & (work[:, 0] < x1) & (work[:, 1] >= y0) & (work[:, 1] < y1)).sum())
-            for x0, y0, x1, y1 in (region.box_xyxy for region in analysis.feet)
-        ]
-        if not inside or max(inside) < len(work) // 2:
-            found = f"{len(analysis.feet)} foot box(es) found"
-            out[label] = ProcessedPrint(None, None, f"{label} foot: no foot print found around its points ({found})")
-            continue
-        best = int(np.argmax(inside))
-        if best in taken:  # two feet in one box: touching prints the page analysis could not part
-            problem = f"{label} foot: its print is not separated from the {taken[best]} foot's"
-            out[label] = ProcessedPrint(None, None, problem)
-            continue
-        taken[best] = label
-        out[label] = _crop_box(cleaned, page, analysis.feet[best].box_xyxy, configuration(side, view), settings)
+        config = configuration(side, view)
+        index = _holding(page.feet, work)
+        if index is None or index in taken:
+            found = foot_from_points(work, config, grid_px)
+        else:
+            taken.add(index)
+            found = page.feet[index]
+        processed = upright_crop(gray, page.to_work, found, config, settings)
+        processed.side_source = "annotation"
+        out[label] = processed
     return out
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
-from PIL import Image
+from PIL import Image, ImageOps
 
 from foot_landmarks.geometry import Matrix, scale_matrix
 from foot_landmarks.io.via import ViaAnnotations, read_via
@@ -44,9 +44,10 @@ class ScanImage:
         return PurePosixPath(self.path).name
 
     def size(self) -> tuple[int, int]:
-        """(width, height) from the header, without decoding (raises OSError if unreadable)."""
+        """(width, height) as displayed (EXIF orientation applied), from the header, without
+        decoding (raises OSError if unreadable)."""
         with Image.open(self.path) as img:
-            return img.size
+            return displayed_size(img)
 
     def read(self, reduce: int = 1, keep_colour: bool = False) -> tuple[np.ndarray, Matrix]:
         """The scan as 8-bit grayscale (or, with `keep_colour`, RGB (H, W, 3) for a colour file),
@@ -57,17 +58,30 @@ class ScanImage:
         if reduce not in REDUCTIONS:
             raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce}")
         with Image.open(self.path) as img:
-            width = img.size[0]
+            width = displayed_size(img)[0]
             colour = keep_colour and img.mode in COLOUR_MODES
             if reduce > 1 and img.format in ("JPEG", "MPO"):
                 # The scaled IDCT averages reduce x reduce blocks: pixel-centre scaling by 1/reduce.
                 img.draft("RGB" if colour else "L", (-(-img.size[0] // reduce), -(-img.size[1] // reduce)))
             img.load()
+            # The image as displayed (a phone stores its photo turned and says so in EXIF): points
+            # are given in this frame, as VIA shows the image in a browser.
+            img = ImageOps.exif_transpose(img)
             gray = np.asarray(img.convert("RGB"), dtype=np.uint8) if colour else _to_gray8(img)
-        if gray.shape[1] * reduce < width:  # not a JPEG (or draft declined): box-reduce ourselves
+        if reduce > 1 and gray.shape[1] == width:  # not a JPEG (or draft declined): box-reduce ourselves
             gray = np.asarray(Image.fromarray(gray).reduce(reduce))
         achieved = round(width / gray.shape[1])
         return gray, scale_matrix(1.0 / achieved, 1.0 / achieved)
+
+
+EXIF_ORIENTATION = 274
+EXIF_QUARTER_TURNS = (5, 6, 7, 8)  # orientations whose display swaps width and height
+
+
+def displayed_size(img: Image.Image) -> tuple[int, int]:
+    """(width, height) of an open image as a browser or VIA displays it (EXIF orientation applied)."""
+    width, height = img.size
+    return (height, width) if img.getexif().get(EXIF_ORIENTATION, 1) in EXIF_QUARTER_TURNS else (width, height)
 
 
 def reduction_for(long_side: int, target: int) -> int:

@@ -66,12 +66,14 @@ class MidfootBand:
     med0: float
     med1: float
     band: float
+    lateral_curve: float = 0.02  # how far the lateral border bows in, a share of the forefoot width
 
     def edges(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t = np.clip((y - self.y0) / (self.y1 - self.y0), 0.0, 1.0)
         s = t * t * (3.0 - 2.0 * t)  # smoothstep: the band meets heel and ball tangentially
-        # A slightly concave lateral border: the 5th metatarsal head stays the lateral extreme.
-        lateral = self.lat0 + (self.lat1 - self.lat0) * s - 0.02 * (self.lat1 - self.med1) * np.sin(np.pi * t)
+        # A concave lateral border (slightly on most feet, strongly on a high arch's narrow band):
+        # the 5th metatarsal head stays the lateral extreme.
+        lateral = self.lat0 + (self.lat1 - self.lat0) * s - self.lateral_curve * (self.lat1 - self.med1) * np.sin(np.pi * t)
         medial_full = self.med0 + (self.med1 - self.med0) * s
         bump = np.sin(np.pi * t)
         bump = bump * (1.25 - 0.25 * bump)  # flatter top than a plain sine: a longer narrow arch
@@ -116,6 +118,8 @@ class FootAnatomy:
     toe_contact: tuple[str, ...]
     ridge_period_mm: float
     child: bool = False
+    lateral_curve: float = 0.02
+    merged_toes: tuple[int, ...] = ()  # lesser toes whose prints join the next toe's (k with k + 1)
 
 
 @dataclass(frozen=True)
@@ -136,19 +140,39 @@ class FootShapes:
 
 
 def sample_anatomy(rng: np.random.Generator) -> FootAnatomy:
-    """A random adult (80 %) or child foot, 180-310 mm, with a flat, normal or high arch."""
+    """A random adult (80 %) or child foot, 180-310 mm, with a flat, normal or high arch.
+
+    Beyond the usual foot, the shapes a network must not mistake (issue 19): high arches whose
+    lateral band is narrow and bowed (or absent: heel and forefoot apart), narrow and wide
+    forefeet, a flat toe line or a second toe longer than the hallux, hallux valgus (the big toe
+    turned toward the others), missing and merged lesser toes.
+    """
     child = rng.random() < 0.2
     length = rng.uniform(180.0, 232.0) if child else float(np.clip(rng.normal(258.0, 17.0), 215.0, 310.0))
-    arch = str(rng.choice(ARCH_TYPES, p=(0.2, 0.6, 0.2)))
-    band = {"flat": rng.uniform(0.8, 1.0), "normal": rng.uniform(0.22, 0.6), "high": rng.uniform(-0.7, -0.15)}[arch]
+    arch = str(rng.choice(ARCH_TYPES, p=(0.2, 0.55, 0.25)))
+    narrow_band = arch == "high" and rng.random() < 0.5
+    band = {
+        "flat": rng.uniform(0.8, 1.0),
+        "normal": rng.uniform(0.22, 0.6),
+        "high": rng.uniform(0.04, 0.16) if narrow_band else rng.uniform(-0.7, -0.15),
+    }[arch]
     contact = ["full"] * 5
     for k, (p_none, p_partial) in enumerate(((0.01, 0.06), (0.03, 0.12), (0.04, 0.14), (0.06, 0.16), (0.12, 0.2))):
         draw = rng.random()
         contact[k] = "none" if draw < p_none else "partial" if draw < p_none + p_partial else "full"
+    # toe tips 2->3, 3->4, 4->5: on real prints the little toe's tip is 0.10-0.20 of the foot's
+    # length behind the second toe's (predicted points on the six real samples), a slanted toe
+    # line; these steps give 0.08-0.15 (5th-95th percentile); one foot in six has a flatter line
+    flat_line = 0.45 if rng.random() < 0.17 else 1.0
+    toe_steps = tuple(float(rng.uniform(lo, hi) * flat_line) for lo, hi in ((0.012, 0.045), (0.018, 0.055), (0.025, 0.08)))
+    # the second toe longer than the hallux (Morton's toe) on one foot in seven
+    toe2_offset = float(rng.uniform(0.01, 0.03) if rng.random() < 0.14 else rng.uniform(-0.03, 0.012))
+    hallux_splay = float(rng.uniform(10, 22) if rng.random() < 0.12 else rng.uniform(-8, 4))  # > 10: hallux valgus
+    merged = tuple(int(k) for k in (2, 3, 4) if rng.random() < 0.05)
     return FootAnatomy(
         length_mm=float(length),
-        width_ratio=float(np.clip(rng.normal(0.40 if child else 0.385, 0.018), 0.34, 0.45)),
-        heel_ratio=float(rng.uniform(0.58, 0.7)),
+        width_ratio=float(np.clip(rng.normal(0.40 if child else 0.385, 0.024), 0.32, 0.47)),
+        heel_ratio=float(rng.uniform(0.55, 0.72)),
         heel_length=float(rng.uniform(0.29, 0.34)),
         arch=arch,
         band=float(band),
@@ -161,17 +185,16 @@ def sample_anatomy(rng: np.random.Generator) -> FootAnatomy:
             # lesser toe prints run from round pads to whole toes 1.7 x as long as wide
             *map(float, rng.uniform(0.06, 0.09, 4) * (1.0, 0.95, 0.9, 0.85)),
         ),
-        toe2_offset=float(rng.uniform(-0.03, 0.012)),
-        # toe tips 2->3, 3->4, 4->5: on real prints the little toe's tip is 0.10-0.20 of the foot's
-        # length behind the second toe's (predicted points on the six real samples), a slanted
-        # toe line; these steps give 0.08-0.15 (5th-95th percentile)
-        toe_steps=tuple(float(rng.uniform(lo, hi)) for lo, hi in ((0.012, 0.045), (0.018, 0.055), (0.025, 0.08))),
+        toe2_offset=toe2_offset,
+        toe_steps=toe_steps,
         toe_gaps=tuple(float(v) for v in rng.uniform(0.008, 0.025, 5)),
-        toe_splay_deg=(float(rng.uniform(-8, 4)), *map(float, np.sort(rng.uniform(-2, 16, 4)))),
+        toe_splay_deg=(hallux_splay, *map(float, np.sort(rng.uniform(-2, 16, 4)))),
         hallux_power=float(rng.uniform(2.0, 2.4)),
         toe_contact=tuple(contact),
         ridge_period_mm=float(rng.uniform(0.42, 0.55)),
         child=child,
+        lateral_curve=float(rng.uniform(0.05, 0.12) if narrow_band else 0.02),
+        merged_toes=merged,
     )
 
 
@@ -181,7 +204,9 @@ def session_variant(anatomy: FootAnatomy, rng: np.random.Generator) -> FootAnato
     for k in range(1, 5):  # the hallux almost always touches; small toes come and go
         if rng.random() < 0.15:
             contact[k] = str(rng.choice(TOE_CONTACTS, p=(0.6, 0.3, 0.1)))
-    limits = {"flat": (0.75, 1.0), "normal": (0.15, 0.65), "high": (-0.8, -0.1)}[anatomy.arch]
+    limits = {"flat": (0.75, 1.0), "normal": (0.15, 0.65), "high": (0.03, 0.18) if anatomy.band > 0 else (-0.8, -0.1)}[
+        anatomy.arch
+    ]
     return replace(
         anatomy,
         band=float(np.clip(anatomy.band + rng.normal(0.0, 0.04), *limits)),
@@ -210,7 +235,8 @@ def foot_shapes(anatomy: FootAnatomy) -> FootShapes:
     centres_x, x = [], x_left
     for k, w in enumerate(anatomy.toe_widths):
         centres_x.append(x + w * width / 2)
-        x += w * width + 0.022 * width
+        # a toe merged with the next one (k + 1 in merged_toes): their prints overlap, no gap
+        x += w * width + (-0.15 * w * width if k + 1 in anatomy.merged_toes else 0.022 * width)
     lengths = np.array(anatomy.toe_lengths)
     # the ball's highest point under each toe's width: the tilted ball rises medially, under the toe
     tops = np.array(
@@ -255,6 +281,7 @@ def foot_shapes(anatomy: FootAnatomy) -> FootShapes:
         med0=heel.cx - heel.a,
         med1=ball.cx - ball.a * c * 0.98,
         band=anatomy.band,
+        lateral_curve=anatomy.lateral_curve,
     )
     parts: dict[int, Ellipse | MidfootBand] = {HEEL_PAD: heel, BALL: ball}
     if anatomy.band > 0:  # a high arch leaves no midfoot band: heel and forefoot prints are apart

@@ -43,6 +43,9 @@ from foot_landmarks.synthetic.scene import (
 # Page sizes (width, height) in mm, with their shares: two adult feet side by side need more than A4.
 PAGE_SIZES_MM: tuple[tuple[tuple[int, int], float], ...] = (((297, 420), 0.6), ((280, 400), 0.15), ((305, 457), 0.25))
 PHOTO_SHARE = 0.5
+# Printed graduated ruler bars (some vendors' sheets, e.g. the real PODIATECH forms): above the
+# toes, below the heel and beside the forefoot, often touching the print.
+PRINTED_RULER_SHARE = 0.5
 PEN_LINES_SHARES: tuple[tuple[str, float], ...] = (("near", 0.45), ("wrong", 0.25), ("none", 0.3))
 WRONG_SHIFT_MM = (10.0, 40.0)
 SCAN_DPIS: tuple[tuple[float, float], ...] = ((STUDY_DPI, 1.0),)
@@ -188,7 +191,8 @@ def render_form(
         placed[foot] = render_foot(shapes[foot], pose, foot, page_hw, rng, foot_style)
 
     page = art.paper(page_hw, rng, render_dpi)
-    ink_strength = np.float32(rng.uniform(0.8, 0.95))
+    # light prints too: a dry mat leaves a pale grey grid (real ink-mat sheets)
+    ink_strength = np.float32(rng.uniform(0.8, 0.95) if rng.random() < 0.7 else rng.uniform(0.45, 0.8))
     for foot in placed.values():
         r = foot.render
         h, w = r.density.shape
@@ -203,6 +207,9 @@ def render_form(
     elements += pen_elements
     writing = _handwriting(layout, spec.subject, pen_colour, rng)
     elements += writing
+    rulers = rng.random() < PRINTED_RULER_SHARE
+    if rulers:
+        elements += _printed_rulers(placed, px_mm, rng)
 
     colour = capture == "photo" or rng.random() < 0.7
     pixels = _to_pixels(page, ink_colour, colour, rng)
@@ -235,7 +242,9 @@ def render_form(
         ink=style.ink,
         pen_lines=pen_lines,
         panel_order="left,right" if left_first else "right,left",
-        artefacts=";".join(["form"] + (["pen marks"] if marks else []) + (["pen"] if writing else [])),
+        artefacts=";".join(
+            ["form"] + (["pen marks"] if marks else []) + (["pen"] if writing else []) + (["ruler bars"] if rulers else [])
+        ),
         **extra,
     )
     sample = Sample(spec.filename, data, attrs, feet)
@@ -475,6 +484,32 @@ def _pen_marks(
             elements.append(Element(cov, x0, y0, colour))
             marks.append(PenMark(foot_name, landmark, "arrow", tip))
     return marks, elements
+
+
+def _printed_rulers(placed: dict[str, PlacedFoot], px_mm: float, rng: np.random.Generator) -> list[Element]:
+    """Graduated bars printed on the form: a thick bar with ticks above the toes, below the heel
+    and (sometimes) beside the lateral forefoot, from overlapping the print by 1.5 mm to 6 mm
+    clear of it. Printed, so not print: the landmarks ignore them."""
+    out: list[Element] = []
+    thick = px_mm * rng.uniform(1.2, 2.5)
+    for foot in placed.values():
+        distal, lateral = _frame(foot)
+        across = np.array([distal[1], -distal[0]])
+        p = foot.points
+        spots = [(p[1], distal, across, rng.uniform(35, 60)), (p[HEEL - 1], -distal, across, rng.uniform(25, 45))]
+        if rng.random() < 0.6:
+            spots.append((p[LATERAL_FOREFOOT - 1], lateral, distal, rng.uniform(20, 40)))
+        for anchor, outward, along, length_mm in spots:
+            centre = anchor + outward * px_mm * rng.uniform(-1.5, 6.0) + along * px_mm * rng.uniform(-8, 8)
+            half = along * px_mm * length_mm / 2
+            bar, x0, y0 = _strokes([np.stack([centre - half, centre + half])], thick)
+            out.append(Element(bar, x0, y0, (0.07, 0.07, 0.09)))
+            edge = centre + outward * thick / 2
+            ticks = [np.stack([edge + t * half, edge + t * half + outward * px_mm * rng.uniform(1.0, 2.0)])
+                     for t in np.linspace(-1, 1, int(rng.integers(6, 13)))]
+            cov, x0, y0 = _strokes(ticks, max(1.0, 0.3 * px_mm))
+            out.append(Element(cov, x0, y0, (0.07, 0.07, 0.09)))
+    return out
 
 
 # ----------------------------------------------------------------------------- pixels and scanner

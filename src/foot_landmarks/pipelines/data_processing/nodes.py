@@ -2,7 +2,7 @@
 
 Every node is a plain function of data (I/O lives in the catalog). Raw scans arrive as lazy
 :class:`~foot_landmarks.io.datasets.ScanImage` handles from a PartitionedDataset over
-data/01_raw, so the slow per-image work (decoding, segmenting) runs in worker processes.
+data/01_raw, so the slow per-image work (decoding, finding feet, cropping) runs in worker processes.
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch
+from kedro.io.core import DatasetError
 from PIL import Image
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.io.datasets import ScanImage, reduction_for
-from foot_landmarks.io.via import ViaAnnotations
+from foot_landmarks.io.via import ViaAnnotations, ViaFormatError
 from foot_landmarks.landmarks import LANDMARK_IDS, SIDES
+from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.pages import VIEWS, CropSettings, configuration, crop_annotated_feet, page_scale, read_page
-from foot_landmarks.segmentation import SegmentationParams, segment_print
-from foot_landmarks.side_detection import detect_side
 from foot_landmarks.splitting import assign_splits
 from foot_landmarks.validation import (
     REJECTION_COLUMNS,
@@ -88,14 +89,21 @@ def _parallel_map(fn: Callable[..., Any], items: list[tuple], workers: int, what
     return results
 
 
-def _segmentation_params(options: Mapping[str, Any] | None) -> SegmentationParams:
-    options = dict(options or {})
-    if "print_fill_range" in options:
-        options["print_fill_range"] = tuple(options["print_fill_range"])
-    return SegmentationParams(**options)
-
-
 # --- 1. ingest ------------------------------------------------------------------------------
+
+
+def _read_annotation_file(load: Callable[[], ViaAnnotations]) -> tuple[ViaAnnotations | None, str | None]:
+    """(annotations, None), or (None, why the file cannot be read): the reader's own one-line
+    message (empty file, header lacking VIA columns, not JSON, unreadable), without Kedro's
+    "Failed while loading data from dataset" wrapping."""
+    try:
+        return load(), None
+    except (DatasetError, ViaFormatError, OSError, UnicodeError) as exc:
+        cause = exc
+        while isinstance(cause, DatasetError) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        lines = str(cause).strip().splitlines() or [type(cause).__name__]
+        return None, lines[-1] if isinstance(cause, DatasetError) else lines[0]
 
 
 def collect_annotations(
@@ -107,6 +115,9 @@ def collect_annotations(
 
     When a data set has both a CSV export and a JSON project, an image is taken from the first
     file in `annotation_files` that lists it, so the same points are never counted twice.
+    A file that cannot be read at all (empty, no VIA header, not JSON) and a row that cannot be
+    parsed (broken JSON, a region that is not an object) become rejections naming the file (and
+    the row); the other files and data sets are still read.
     Returns (annotations, landmark_points, annotation_rejections).
     """
     image_tables, point_tables, rejected = [], [], []
@@ -120,7 +131,13 @@ def collect_annotations(
     )
     for partition in chosen:
         dataset, name = _split_partition(partition)
-        via = raw_annotations[partition]()
+        via, problem = _read_annotation_file(raw_annotations[partition])
+        if problem:
+            # the file is reported (the data set's images then count as unannotated); the other
+            # data sets still run, and strict mode lists every problem in validate_samples
+            rejected.append((dataset, name, f"annotation file unreadable: {problem}"))
+            log.warning("%s/%s: %s", dataset, name, problem)
+            continue
         images = via.images.assign(dataset=dataset, image=via.images["image"].map(_image_key))
         images = _drop_files(images, seen)
         points = via.points.assign(dataset=dataset, image=via.points["image"].map(_image_key))
@@ -141,19 +158,19 @@ def collect_annotations(
 # --- 2. validate ----------------------------------------------------------------------------
 
 
-def _probe_scan(scan: ScanImage, detect: bool, view: str, analysis_long_side: int, seg: SegmentationParams, min_score: float) -> dict:
+def _probe_scan(scan: ScanImage, detect: bool, view: str, analysis_long_side: int, finder: FootFinder | None) -> dict:
     """Decode a scan at low resolution (a truncated file fails here) and, if asked, detect its side:
-    the configuration read from the normalised print's anatomy, mirrored for a view from below."""
+    the foot finder's configuration of the page's one foot, mirrored for a view from below."""
     out = {"error": None, "width": -1, "height": -1, "side_detected": None, "side_score": np.nan}
     try:
         width, height = scan.size()
-        page = read_page(scan, reduction_for(max(width, height), analysis_long_side))
+        page = read_page(scan, reduction_for(max(width, height), analysis_long_side), finder if detect else None)
     except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
         return {**out, "error": f"unreadable image file ({type(exc).__name__}: {exc})"}
     out.update(width=width, height=height)
-    if detect:
-        estimate = detect_side(segment_print(page.gray, seg).mask, min_score)
-        out.update(side_detected=configuration(estimate.side, view), side_score=estimate.score)
+    if detect and len(page.feet) == 1:
+        found = page.feet[0]
+        out.update(side_detected=configuration(found.configuration, view), side_score=found.side_confidence)
     return out
 
 
@@ -170,6 +187,7 @@ def validate_samples(
     landmark_points: pd.DataFrame,
     annotation_rejections: pd.DataFrame,
     raw_images: Mapping[str, Callable[[], ScanImage]],
+    foot_finder: FootFinder,
     options: Mapping[str, Any],
     strict: bool,
     workers: int,
@@ -207,12 +225,11 @@ def validate_samples(
     labelled = landmark_points[landmark_points["foot"].fillna("").astype(str) != ""]
     sheets = labelled[["dataset", "image"]].drop_duplicates()
     on_sheet = set(zip(sheets["dataset"], sheets["image"]))
-    seg = _segmentation_params(options.get("segmentation"))
     probes = _parallel_map(
         _probe_scan,
         [
-            (raw_images[p](), side not in SIDES and (d, i) not in on_sheet, view, options["analysis_long_side"], seg,
-             options["side_min_score"])
+            (raw_images[p](), side not in SIDES and (d, i) not in on_sheet, view, options["analysis_long_side"],
+             foot_finder)
             for p, side, view, d, i in zip(todo["partition"], todo["side"], todo["view"], todo["dataset"], todo["image"])
         ],
         workers,
@@ -272,19 +289,21 @@ def _clean_and_crop(
     dpi: float,
     page_size: str,
     settings: CropSettings,
+    finder: FootFinder,
 ) -> dict:
     """One scan -> the processed crop of each annotated foot, the matrices from original pixels to
     each crop, and the page's px -> mm matrix.
 
-    Decodes only as finely as the crops need (JPEG scaled decoding); reading, normalising the look,
-    finding the feet and cropping are foot_landmarks.pages, the same functions inference uses.
+    Decodes only as finely as the crops need (JPEG scaled decoding); reading, finding the feet,
+    normalising the look and cropping are foot_landmarks.pages, the same functions inference uses.
     Scale: the dpi when the file has one, else page calibration (a photographed form: its
     corners and `page_size` give a homography to mm), else none (errors in px only).
     """
+    torch.set_num_threads(1)  # one process per core already
     try:
         width, height = scan.size()
         extent = max(np.ptp(np.asarray(points, float), axis=0).max() for points, _ in feet.values())
-        page = read_page(scan, reduction_for(int(extent * (1 + 2 * settings.margin)), settings.crop_height))
+        page = read_page(scan, reduction_for(int(extent * (1 + 2 * settings.margin)), settings.crop_height), finder)
     except Exception as exc:
         return {"problem": f"unreadable image file ({type(exc).__name__}: {exc})"}
     to_mm, scale_source = page_scale(page, dpi, page_size)
@@ -292,9 +311,10 @@ def _clean_and_crop(
     return {
         "problem": None,
         "feet": {
-            foot: {"problem": p.problem} if p.problem else {"problem": None, "crop": p.crop, "to_crop": p.to_crop}
+            foot: {"problem": None, "crop": p.crop, "to_crop": p.to_crop, "warnings": "; ".join(p.warnings)}
             for foot, p in processed.items()
         },
+        "feet_found": len(page.feet),
         "orig_width": width,
         "orig_height": height,
         "page_kind": page.kind,
@@ -326,6 +346,7 @@ def points_off_crop(points: np.ndarray, visible, crop_hw: tuple[int, int]) -> st
 def clean_prints(
     candidates: pd.DataFrame,
     raw_images: Mapping[str, Callable[[], ScanImage]],
+    foot_finder: FootFinder,
     options: Mapping[str, Any],
     crop_height: int,
     workers: int,
@@ -333,9 +354,10 @@ def clean_prints(
     """Clean, crop, orient, invert and scale every candidate foot; returns (processed, crops,
     cleaning_rejections).
 
-    Prints flagged ``usable: false`` are rejected without decoding; the others are rejected when
-    the print is cut by the page edge, covered by a blot, or of an implausible shape. A sheet's
-    feet are processed from one decoding of the page, each rejected on its own.
+    Prints flagged ``usable: false`` are rejected without decoding; the others only when the file
+    cannot be read or a visible annotated point falls outside its foot's crop. A sheet's feet are
+    processed from one decoding of the page. Each sample keeps its page's warnings (a foot the
+    finder missed is placed from its annotation and says so).
     """
     flagged = candidates[~candidates["usable"].astype(bool)]
     rows = [
@@ -343,9 +365,7 @@ def clean_prints(
         for r in flagged.drop_duplicates(["dataset", "image"]).itertuples()
     ]
     todo = candidates[candidates["usable"].astype(bool)].reset_index(drop=True)
-    settings = CropSettings(
-        crop_height, options["crop_margin"], options["analysis_long_side"], _segmentation_params(options.get("segmentation"))
-    )
+    settings = CropSettings(crop_height, options["crop_margin"], options["analysis_long_side"])
     page_size = str(options.get("page_size", "a4"))
     files = list(todo.groupby(["dataset", "image"], sort=True))
     results = _parallel_map(
@@ -358,6 +378,7 @@ def clean_prints(
                 float(group["dpi"].iloc[0]),
                 page_size,
                 settings,
+                foot_finder,
             )
             for _, group in files
         ],
@@ -388,6 +409,8 @@ def clean_prints(
                     "orig_height": result["orig_height"],
                     "orig_width": result["orig_width"],
                     "page_kind": result["page_kind"],
+                    "feet_found": result["feet_found"],
+                    "page_warnings": foot["warnings"],
                     "crop_height": crop.shape[0],
                     "crop_width": crop.shape[1],
                     "to_crop": to_crop.tolist(),
@@ -397,7 +420,8 @@ def clean_prints(
                 }
             )
             crops[sample_id] = Image.fromarray(crop, mode="L")
-    log.info("cleaning: %d crops, %d rejections", len(crops), len(rows))
+    missed = sum("not found by the foot finder" in str(r.get("page_warnings", "")) for r in processed)
+    log.info("cleaning: %d crops, %d rejections; the foot finder missed %d of the feet", len(crops), len(rows), missed)
     return pd.DataFrame(processed), crops, rejection_table(rows, "cleaning")
 
 

@@ -31,6 +31,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "landmark_points",
                     "annotation_rejections",
                     "raw_images",
+                    "foot_finder",
                     "params:data_processing",
                     "params:data_processing.strict",
                     "params:data_processing.workers",
@@ -43,6 +44,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=[
                     "candidates",
                     "raw_images",
+                    "foot_finder",
                     "params:data_processing",
                     "params:data_processing.crop_height",
                     "params:data_processing.workers",

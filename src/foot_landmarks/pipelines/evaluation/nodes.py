@@ -12,7 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from foot_landmarks.anatomy_checks import check_points
 from foot_landmarks.detector import LandmarkDetector
+from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.geometry import apply_to_points, compose, invert
 from foot_landmarks.landmarks import LANDMARK_IDS
 from foot_landmarks.metrics import per_landmark_table, radial_errors_mm, summary
@@ -83,7 +85,7 @@ def predict_landmarks(
     decoded = {d: detector.codec(d).decode(heatmaps) for d in decoders}
     if variant_refines(detector.config):
         points, confidence = decoded[next(iter(decoders))]
-        refined = _refined_on_prints(detector.config, points, model_input, idx, samples, crops, raw_images)
+        refined = _as_inference_makes_them(detector.config, points, model_input, idx, samples, crops, raw_images)
         decoded = {"refined": (refined, confidence), **decoded}
     return _predictions(model_input, idx, decoded)
 
@@ -94,7 +96,7 @@ def _on_sheet(row) -> bool:
     return isinstance(foot, str) and foot != ""
 
 
-def _refined_on_prints(
+def _as_inference_makes_them(
     config: dict,
     points: np.ndarray,
     model_input: dict,
@@ -103,31 +105,29 @@ def _refined_on_prints(
     crops: dict,
     raw_images: dict,
 ) -> np.ndarray:
-    """Input-frame points after the print refinement (as inference does): on each sample's crop,
-    then on its scan at full resolution (foot_landmarks.pages.read_detail_page)."""
+    """Input-frame points as inference makes them: the print refinement where the page's kind has
+    it (on the crop, then on the scan at full resolution, foot_landmarks.pages.read_detail_page),
+    then the anatomy checks (foot_landmarks.anatomy_checks) on every foot."""
     rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
-    refined = np.array(points, copy=True)
-    todo = [
-        (i, row, to_input)
-        for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx]))
-        if refines(config, getattr(row, "page_kind", None), on_sheet=_on_sheet(row))
-    ]
+    out = np.array(points, copy=True)
     read = (None, None)  # the feet of one scan are neighbours: its page is read once for them
-    for n, (i, row, to_input) in enumerate(todo, start=1):
-        if read[0] != row.partition:
-            read = (row.partition, read_detail_page(raw_images[row.partition]()))
-        page = read[1]
-        to_crop = np.asarray(row.to_crop, dtype=float)
+    for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx])):
+        crop = _load_crop(crops, row.Index)
         crop_to_input = _crop_to_input(row, to_input)
-        on_crop = refine_to_print(
-            _load_crop(crops, row.Index),
-            apply_to_points(invert(crop_to_input), points[i]),
-            detail=PageDetail.of_page(page.gray, page.to_work, to_crop),
-        )
-        refined[i] = apply_to_points(crop_to_input, on_crop)
-        if n % 100 == 0 or n == len(todo):
-            log.info("refined on the scans: %d/%d feet", n, len(todo))
-    return refined
+        on_crop = apply_to_points(invert(crop_to_input), points[i])
+        if refines(config, getattr(row, "page_kind", None), on_sheet=_on_sheet(row)):
+            if read[0] != row.partition:
+                bright = getattr(row, "page_kind", None) == "bright on dark"
+                read = (row.partition, read_detail_page(raw_images[row.partition](), bright))
+            page = read[1]
+            detail = PageDetail.of_page(page.gray, page.to_work, np.asarray(row.to_crop, dtype=float))
+            on_crop = refine_to_print(crop, on_crop, detail=detail)
+        if config.get("anatomy_checks", True):
+            on_crop, _ = check_points(crop, on_crop)
+        out[i] = apply_to_points(crop_to_input, on_crop)
+        if (i + 1) % 100 == 0 or i + 1 == len(rows):
+            log.info("refined and checked: %d/%d feet", i + 1, len(rows))
+    return out
 
 
 def predict_geometric_landmarks(samples: pd.DataFrame, crops: dict, model_input: dict) -> dict:
@@ -256,6 +256,7 @@ def per_look_metrics(by_kind: pd.DataFrame) -> dict[str, float]:
 
 def log_to_mlflow(
     detector: LandmarkDetector,
+    finder: FootFinder,
     history: pd.DataFrame,
     metrics: dict,
     per_landmark: pd.DataFrame,
@@ -267,10 +268,12 @@ def log_to_mlflow(
     registry: dict,
     variant: str,
 ) -> dict:
-    """One MLflow run for the variant; registers the model and moves `champion` if it is the best."""
+    """One MLflow run for the variant; registers the model (with the foot finder its page stage
+    uses) and moves `champion` if it is the best."""
     return log_variant_run(
         variant=variant,
         detector=detector,
+        finder=finder,
         history=history,
         metrics={**metrics, **per_look_metrics(by_kind)},
         tables={"per_landmark_test.csv": per_landmark, "test_by_kind.csv": by_kind},

@@ -45,8 +45,8 @@ def evaluation_template(variant: str) -> Pipeline:
             Node(
                 _bound(log_to_mlflow, variant),
                 [
-                    "detector", "training_history", "metrics", "per_landmark", "metrics_by_kind", "learning_curves",
-                    "prediction_grid", "params:model", "params:training", "params:registry",
+                    "detector", "foot_finder", "training_history", "metrics", "per_landmark", "metrics_by_kind",
+                    "learning_curves", "prediction_grid", "params:model", "params:training", "params:registry",
                 ],
                 "registration",
                 name="log_to_mlflow",
@@ -75,7 +75,7 @@ def namespaced(template: Pipeline, variant: str) -> Pipeline:
     return Pipeline(
         template,
         namespace=variant,
-        inputs={"samples", "crops", "raw_images"} & template.inputs(),
+        inputs={"samples", "crops", "raw_images", "foot_finder"} & template.inputs(),
         parameters={
             f"params:{name}": f"params:{variant}.{name}" if name in ("model", "training") else f"params:{name}"
             for name in ("model", "training", "registry")

@@ -1,0 +1,79 @@
+"""A foot's 8 points checked against the anatomy LANDMARKS.md defines: repaired where the rule
+itself gives the answer, flagged where it does not.
+
+On an upright crop (toes up, right-foot configuration, print bright on black; the axis from
+point 8 to point 2):
+- points 6 and 7 are the medial and lateral extremes of the FOREFOOT: the print between the toe
+  gap and the narrowest part of the midfoot (toe prints excluded). A point 6 or 7 lying behind
+  the narrowest part (on the midfoot's lateral band or at the heel: the long tail on high arches
+  with a narrow, curved band) is moved to the forefoot's extreme on its side, by the definition
+  (foot_landmarks.models.geometric reads the forefoot off the print), and flagged;
+- the five toe points lie on five different toe prints, medial to lateral; two toe points on one
+  toe print, or toes out of order, are flagged (the refinement already renumbers toes where the
+  print shows them apart).
+A flag says what was found, so a reviewer can look at those points only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from skimage.measure import label
+
+from foot_landmarks.extremes import flat_run_extreme
+from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS
+from foot_landmarks.models.geometric import _narrowest_midfoot, _toe_components, segment_print
+
+MIDFOOT_TOLERANCE = 0.02  # of the foot's length: how far behind the narrowest part 6 / 7 may sit
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def check_points(crop: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """(points, flags): the (8, 2) crop points with 6 / 7 moved onto the forefoot where they lay on
+    the midfoot or heel, and one flag text per point ("" where the point passed)."""
+    points = np.asarray(points, float).copy()
+    flags = [""] * len(points)
+    if not np.all(np.isfinite(points)):
+        return points, flags
+    mask = segment_print(crop, print_is_bright=True)
+    if mask.sum() < 50:
+        return points, flags
+    labels = label(mask, connectivity=2)
+    rows, cols = np.nonzero(labels)
+    xy = np.stack([cols, rows], axis=1).astype(float)
+    pixel_labels = labels[rows, cols]
+    axis = _unit(points[1] - points[HEEL - 1])
+    medial = np.array([axis[1], -axis[0]])  # right-foot configuration: the hallux side
+    along = xy @ axis
+    length = float(np.ptp(along))
+    toe_ids = _toe_components(pixel_labels, along)
+    is_toe = np.isin(pixel_labels, toe_ids)
+    if (~is_toe).sum() < 20:
+        return points, flags
+    narrowest = _narrowest_midfoot(along[~is_toe])
+    forefoot = xy[~is_toe & (along >= narrowest)]
+    for k, direction, name in ((MEDIAL_FOREFOOT, medial, "medial"), (LATERAL_FOREFOOT, -medial, "lateral")):
+        if len(forefoot) and points[k - 1] @ axis < narrowest - MIDFOOT_TOLERANCE * length:
+            points[k - 1] = flat_run_extreme(forefoot, direction)
+            flags[k - 1] = f"point {k} lay behind the forefoot (midfoot or heel): moved to the forefoot's {name} extreme"
+    flags = _toe_flags(points, xy, pixel_labels, toe_ids, medial, flags)
+    return points, flags
+
+
+def _toe_flags(points, xy, pixel_labels, toe_ids, medial, flags) -> list[str]:
+    """Flags of toe points sharing a toe print, or out of medial-to-lateral order."""
+    toe_rows = [k - 1 for k in TOE_IDS]
+    nearest = [int(np.argmin(np.linalg.norm(xy - points[r], axis=1))) for r in toe_rows]
+    parts = [int(pixel_labels[i]) if pixel_labels[i] in toe_ids else -1 for i in nearest]
+    for a in range(len(toe_rows)):
+        for b in range(a + 1, len(toe_rows)):
+            if parts[a] != -1 and parts[a] == parts[b]:
+                for r in (toe_rows[a], toe_rows[b]):
+                    flags[r] = flags[r] or f"two toe points ({a + 1} and {b + 1}) on one toe print"
+    across = points[toe_rows] @ medial
+    if not np.all(np.diff(across) < 0):
+        for r in toe_rows:
+            flags[r] = flags[r] or "toe points not in medial-to-lateral order"
+    return flags

@@ -1,0 +1,1 @@
+"""Measures on data the project did not make: real annotated scans and an independent renderer."""

@@ -1,0 +1,72 @@
+"""A trained foot finder: its network and input size, saved as one file, and `find` on a page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder.decoding import FoundFoot, decode_feet
+from foot_landmarks.foot_finder.network import FootFinderNet
+from foot_landmarks.foot_finder.page_input import INPUT_SIZE, letterbox
+
+MAP_STRIDE = 4
+# Weights shipped with the package (made by `kedro run --pipeline foot_finder`, see
+# conf/base/parameters_foot_finder.yml), so a fresh install finds feet before any training.
+BUNDLED_WEIGHTS = Path(__file__).parent / "weights" / "foot_finder.pt"
+PIXEL_MEAN, PIXEL_STD = 0.6, 0.3  # pages are mostly paper: bright
+
+
+def to_finder_input(images_uint8: torch.Tensor) -> torch.Tensor:
+    """(B, 1, S, S) uint8 -> normalised float."""
+    return (images_uint8.float() / 255.0 - PIXEL_MEAN) / PIXEL_STD
+
+
+@dataclass
+class FootFinder:
+    network: FootFinderNet
+    input_size: int = INPUT_SIZE
+    info: dict = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, input_size: int = INPUT_SIZE, widths: tuple[int, ...] = (16, 24, 32, 48, 64)) -> "FootFinder":
+        return cls(FootFinderNet(tuple(widths)), int(input_size), {"widths": list(widths)})
+
+    def maps(self, gray: np.ndarray) -> tuple[np.ndarray, geo.Matrix]:
+        """(5, S/4, S/4) maps of a page (region as a probability) and the matrix page px -> map px."""
+        square, to_input = letterbox(gray, self.input_size)
+        self.network.eval()
+        with torch.inference_mode():
+            out = self.network(to_finder_input(torch.from_numpy(square)[None, None]))[0].float().numpy()
+        out[0] = 1.0 / (1.0 + np.exp(-out[0]))
+        to_map = geo.compose(to_input, geo.scale_matrix(1 / MAP_STRIDE, 1 / MAP_STRIDE))
+        return out, to_map
+
+    def find(self, gray: np.ndarray) -> list[FoundFoot]:
+        """Every foot on a page (uint8 gray, any look, any rotation), left to right."""
+        maps, to_map = self.maps(gray)
+        return decode_feet(maps, to_map, gray.shape)
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {k: v.half() if v.is_floating_point() else v for k, v in self.network.state_dict().items()}
+        torch.save({"input_size": self.input_size, "info": self.info, "state": state}, path)
+        return path
+
+    @classmethod
+    def bundled(cls) -> "FootFinder":
+        """The finder shipped with the package."""
+        return cls.load(BUNDLED_WEIGHTS)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "FootFinder":
+        saved = torch.load(Path(path), map_location="cpu", weights_only=False)
+        finder = cls.create(saved["input_size"], tuple(saved["info"].get("widths", (16, 24, 32, 48, 64))))
+        finder.network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in saved["state"].items()})
+        finder.network.eval()
+        finder.info = dict(saved["info"])
+        return finder

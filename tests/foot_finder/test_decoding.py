@@ -1,0 +1,77 @@
+"""The foot finder's targets and their decoding, on maps drawn from known feet (no network)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder.decoding import decode_feet
+from foot_landmarks.foot_finder.evaluation import true_configuration
+from foot_landmarks.foot_finder.targets import axis_points, region_mask, target_maps
+
+# A right foot in print view (hallux on the left), toes up, in map px (a 64 x 64 grid).
+RIGHT = np.array([
+    [14.0, 10.0], [18.0, 9.5], [21.0, 11.0], [23.5, 13.0], [25.5, 15.5],  # toe tips 1-5
+    [12.0, 20.0], [27.0, 24.0], [19.0, 52.0],  # medial 6, lateral 7, heel 8
+])
+
+
+def _mirror(points: np.ndarray, width: int = 64) -> np.ndarray:
+    out = points.copy()
+    out[:, 0] = width - 1 - out[:, 0]
+    return out
+
+
+def test_the_region_holds_every_point_and_not_the_far_paper():
+    mask = region_mask(RIGHT, (64, 64))
+    rows, cols = np.rint(RIGHT[:, 1]).astype(int), np.rint(RIGHT[:, 0]).astype(int)
+    assert mask[rows, cols].all()
+    assert not mask[:, :5].any() and not mask[:, 40:].any() and not mask[60:].any()
+
+
+def test_the_heatmaps_peak_at_the_heel_centre_the_toes_and_the_hallux():
+    maps = target_maps([RIGHT], (64, 64))
+    heel, toes = axis_points(RIGHT)
+    for channel, where in ((1, heel), (2, toes), (3, RIGHT[0])):
+        r, c = np.unravel_index(np.argmax(maps[channel]), maps[channel].shape)
+        assert np.hypot(c - where[0], r - where[1]) <= 0.75
+
+
+def _as_probability(maps: np.ndarray) -> np.ndarray:
+    out = maps.copy()
+    out[0] = np.where(maps[0] > 0, 0.9, 0.1)
+    return out
+
+
+def test_two_feet_are_decoded_with_their_axes_and_configurations():
+    left = _mirror(RIGHT) + [0, 4]
+    maps = _as_probability(target_maps([RIGHT - [8, 0], left + [8, 0]], (64, 64)))
+    feet = decode_feet(maps, np.eye(3), (64, 64))
+    assert len(feet) == 2
+    for found, truth in zip(feet, [RIGHT - [8, 0], left + [8, 0]]):  # left to right on the page
+        heel, toes = axis_points(truth)
+        assert np.linalg.norm(found.heel - heel) < 1.0 and np.linalg.norm(found.toes - toes) < 1.0
+        assert found.configuration == true_configuration(truth)
+        assert found.side_confidence > 0.5
+
+
+def test_a_turned_foot_keeps_its_configuration():
+    turn = geo.rotation(135, (31.5, 31.5))
+    for points in (RIGHT, _mirror(RIGHT)):
+        turned = geo.apply_to_points(turn, points)
+        feet = decode_feet(_as_probability(target_maps([turned], (64, 64))), np.eye(3), (64, 64))
+        assert len(feet) == 1
+        assert feet[0].configuration == true_configuration(points)
+
+
+def test_two_touching_feet_are_parted_between_their_heels_and_toes():
+    # the second foot so close that the two regions join into one
+    other = RIGHT + [13, 0]
+    maps = _as_probability(target_maps([RIGHT, other], (64, 64)))
+    from skimage.measure import label
+
+    assert label(maps[0] > 0.5).max() == 1  # one joined region
+    feet = decode_feet(maps, np.eye(3), (64, 64))
+    assert len(feet) == 2
+    centres_x = sorted(float(0.5 * (f.heel + f.toes)[0]) for f in feet)
+    assert abs(centres_x[1] - centres_x[0] - 13) < 2

@@ -1,0 +1,50 @@
+"""The anatomy checks on rendered prints: point 7 left on the midfoot goes to the forefoot's
+lateral extreme, a point already right is left alone, two toe points on one toe are flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from foot_landmarks.anatomy_checks import check_points
+from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT
+
+from clinical.rendered_prints import rendered_print
+
+
+def _crop_and_truth(seed: int, band: float):
+    """An upright right-foot print (bright on black) and its true points, crop px."""
+    mask, _, points, anatomy = rendered_print(seed, band)
+    rows, cols = np.nonzero(mask)
+    pad = 20
+    y0, x0 = rows.min() - pad, cols.min() - pad
+    crop = np.zeros((rows.max() - y0 + pad, cols.max() - x0 + pad), np.uint8)
+    crop[rows - y0, cols - x0] = 230
+    return crop, points - [x0, y0], anatomy
+
+
+def test_point_7_on_a_narrow_lateral_band_is_moved_to_the_forefoot():
+    crop, truth, _ = _crop_and_truth(4, 0.12)  # a high arch's narrow band
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    wrong = truth.copy()
+    # the network's point on the band's lateral edge, 40 % of the way up from the heel
+    level = truth[HEEL - 1] + 0.4 * (truth[1] - truth[HEEL - 1])
+    row = crop[int(level[1])]
+    wrong[LATERAL_FOREFOOT - 1] = [np.flatnonzero(row)[-1], level[1]]
+    checked, flags = check_points(crop, wrong)
+    assert flags[LATERAL_FOREFOOT - 1].startswith("point 7 lay behind the forefoot")
+    assert np.linalg.norm(checked[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) < 0.03 * length
+    assert not flags[MEDIAL_FOREFOOT - 1]
+
+
+def test_right_points_pass_unchanged():
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    checked, flags = check_points(crop, truth)
+    assert np.allclose(checked, truth) and not any(flags)
+
+
+def test_two_toe_points_on_one_toe_are_flagged():
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    doubled = truth.copy()
+    doubled[2] = truth[1] + [1.0, 1.0]  # point 3 on toe 2
+    _, flags = check_points(crop, doubled)
+    assert "two toe points (2 and 3) on one toe print" in flags[1] and flags[2] == flags[1]

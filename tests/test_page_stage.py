@@ -1,0 +1,170 @@
+"""The page stage on pages it was not shown as they are: turned, cut, crossed by lines, crowded.
+
+Pages come from the generator (their feet's points are known exactly) and are then changed here
+the way real captures differ: turned by 90/180/270 degrees or a few degrees, the photo's page
+border cut off on one side, a ruler bar and a form line touching the hallux and the heel, two feet
+printed close together with a panel line touching both. Every foot must be found, each in its
+own crop: the crop that holds at least 7 of its 8 true points, and no other foot's.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.io.datasets import ScanImage
+from foot_landmarks.landmarks import HEEL
+from foot_landmarks.pages import CropSettings, crop_feet, read_page
+from foot_landmarks.synthetic.generate import generate_dataset
+
+REDUCE = 3  # generated 300 dpi pages read at 100 dpi: small and fast
+
+
+@pytest.fixture(scope="module")
+def finder() -> FootFinder:
+    return FootFinder.bundled()
+
+
+def _pages(mix: dict, n: int, seed: int) -> list[tuple[np.ndarray, list[np.ndarray], dict]]:
+    """Generated pages at 1/REDUCE with their feet's points there and their file attributes."""
+    data = generate_dataset(n, seed, n_broken=0, processes=1, mix=mix, progress=False)
+    shrink = geo.scale_matrix(1 / REDUCE, 1 / REDUCE)
+    out = []
+    for row in data.images.itertuples():
+        page = np.asarray(Image.open(io.BytesIO(data.files[row.image])).convert("L").reduce(REDUCE))
+        points = data.points[data.points.image == row.image]
+        feet = [
+            geo.apply_to_points(shrink, group.sort_values("landmark")[["x", "y"]].to_numpy(float))
+            for _, group in points.groupby("foot")
+        ]
+        out.append((page, feet, row.attributes))
+    return out
+
+
+@pytest.fixture(scope="module")
+def ink_pages():
+    return _pages({"ink_paper": 1.0, "a4": 1.0}, 3, 11)
+
+
+@pytest.fixture(scope="module")
+def forms():
+    pages = _pages({"inkmat_form": 1.0}, 12, 5)
+    photos = [p for p in pages if p[2]["capture"] == "photo"]
+    scans = [p for p in pages if p[2]["capture"] != "photo"]
+    assert photos and scans, "the seed must give both a photographed and a scanned form"
+    return photos, scans
+
+
+def _paper(page: np.ndarray) -> int:
+    return int(np.median(np.concatenate([page[:4].ravel(), page[-4:].ravel()])))
+
+
+def _turned(page: np.ndarray, feet: list[np.ndarray], degrees: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The page turned by `degrees` about its centre on a canvas that holds all of it."""
+    h, w = page.shape
+    turn = geo.rotation(degrees, ((w - 1) / 2, (h - 1) / 2))
+    corners = geo.apply_to_points(turn, np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], float))
+    lo, hi = np.floor(corners.min(axis=0)), np.ceil(corners.max(axis=0))
+    m = geo.compose(turn, geo.translation(-lo[0], -lo[1]))
+    out, _ = geo.warp_with_matrix(page, m, (int(hi[1] - lo[1]) + 1, int(hi[0] - lo[0]) + 1), fill=_paper(page))
+    return out, [geo.apply_to_points(m, f) for f in feet]
+
+
+def _save(tmp_path, name: str, page: np.ndarray) -> str:
+    path = tmp_path / name
+    Image.fromarray(page).save(path)
+    return str(path)
+
+
+def _assert_each_foot_in_its_own_crop(path: str, feet: list[np.ndarray], finder: FootFinder) -> None:
+    page = read_page(ScanImage(path), 1, finder)
+    crops, problems = crop_feet(page, CropSettings())
+    assert len(crops) == len(feet), f"{path}: {len(crops)} crops for {len(feet)} feet ({problems})"
+    holds = np.zeros((len(feet), len(crops)), bool)
+    for i, truth in enumerate(feet):
+        for j, (_, processed) in enumerate(crops):
+            xy = geo.apply_to_points(processed.to_crop, truth)
+            h, w = processed.crop.shape
+            inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+            holds[i, j] = inside.sum() >= 7
+    assert np.all(holds.sum(axis=1) == 1), f"{path}: a foot is in no crop or in several: {holds.astype(int)}"
+    assert np.all(holds.sum(axis=0) == 1), f"{path}: a crop holds no foot or several: {holds.astype(int)}"
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270, 20, -20, 7])
+def test_a_turned_ink_page_has_its_foot_found(tmp_path, ink_pages, finder, degrees):
+    page, feet, _ = ink_pages[0]
+    turned, moved = _turned(page, feet, degrees)
+    _assert_each_foot_in_its_own_crop(_save(tmp_path, f"turned_{degrees}.png", turned), moved, finder)
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270, 15])
+def test_a_turned_two_foot_form_has_both_feet_found(tmp_path, forms, finder, degrees):
+    page, feet, _ = forms[1][0]
+    turned, moved = _turned(page, feet, degrees)
+    _assert_each_foot_in_its_own_crop(_save(tmp_path, f"form_{degrees}.png", turned), moved, finder)
+
+
+@pytest.mark.parametrize("side", ["left", "right", "top", "bottom"])
+def test_a_photo_with_its_page_border_cut_off_has_both_feet_found(tmp_path, forms, finder, side):
+    page, feet, _ = forms[0][0]
+    h, w = page.shape
+    lo, hi = np.concatenate(feet).min(axis=0), np.concatenate(feet).max(axis=0)
+    margin = 0.03 * max(h, w)
+    # cut as far in as the feet allow (the page border and the table on that side go)
+    x0, y0, x1, y1 = 0, 0, w, h
+    if side == "left":
+        x0 = int(lo[0] - margin)
+    elif side == "right":
+        x1 = int(hi[0] + margin)
+    elif side == "top":
+        y0 = int(lo[1] - margin)
+    else:
+        y1 = int(hi[1] + margin)
+    cut, m = geo.crop_with_matrix(page, (x0, y0, x1, y1))
+    _assert_each_foot_in_its_own_crop(_save(tmp_path, f"cut_{side}.png", cut), [geo.apply_to_points(m, f) for f in feet], finder)
+
+
+def _axis(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    distal = points[1] - points[HEEL - 1]
+    distal = distal / np.linalg.norm(distal)
+    return distal, np.array([-distal[1], distal[0]])
+
+
+def test_a_ruler_bar_and_a_form_line_touching_hallux_and_heel_are_not_feet(tmp_path, ink_pages, finder):
+    page, feet, _ = ink_pages[1]
+    image = Image.fromarray(page)
+    draw = ImageDraw.Draw(image)
+    points = feet[0]
+    distal, across = _axis(points)
+    length = np.linalg.norm(points[0] - points[HEEL - 1])
+    for anchor, width in ((points[0] + 0.01 * length * distal, 5), (points[HEEL - 1] - 0.01 * length * distal, 5)):
+        a, b = anchor - 0.25 * length * across, anchor + 0.25 * length * across
+        draw.line([tuple(a), tuple(b)], fill=20, width=width)  # a ruler bar touching the print
+        for t in np.linspace(0, 1, 9):
+            tick = a + t * (b - a)
+            draw.line([tuple(tick), tuple(tick + 8 * distal)], fill=20, width=2)
+    x = points[0][0] - 0.02 * length
+    draw.line([(x, 0), (x, page.shape[0])], fill=60, width=2)  # a form line through the hallux
+    _assert_each_foot_in_its_own_crop(_save(tmp_path, "bars.png", np.asarray(image)), feet, finder)
+
+
+def test_two_feet_touching_each_others_panel_line_are_two_crops(tmp_path, ink_pages, finder):
+    (left, left_feet, _), (right, right_feet, _) = ink_pages[0], ink_pages[2]
+    lo_l, hi_l = left_feet[0].min(axis=0), left_feet[0].max(axis=0)
+    lo_r, hi_r = right_feet[0].min(axis=0), right_feet[0].max(axis=0)
+    gap = 6  # px at 100 dpi: the two prints 1.5 mm apart, a panel line between them touching both
+    width_l, width_r = int(hi_l[0] - lo_l[0]) + 2 * gap, int(hi_r[0] - lo_r[0]) + 2 * gap
+    h = max(left.shape[0], right.shape[0])
+    sheet = np.full((h, width_l + width_r), _paper(left), np.uint8)
+    x_l, x_r = int(lo_l[0]) - gap, int(lo_r[0]) - gap
+    sheet[: left.shape[0], :width_l] = left[:, x_l : x_l + width_l]
+    sheet[: right.shape[0], width_l:] = right[:, x_r : x_r + width_r]
+    sheet[:, width_l - gap - 1 : width_l + gap + 1] = 50  # the panel line fills the gap
+    feet = [left_feet[0] - [x_l, 0], right_feet[0] - [x_r - width_l, 0]]
+    _assert_each_foot_in_its_own_crop(_save(tmp_path, "touching.png", sheet), feet, finder)
