@@ -6,24 +6,15 @@ import subprocess
 import sys
 
 import pytest
+from cli_errors import ERROR_PREFIX, cli_error_line
 
 from foot_landmarks.command_line import main
-
-PREFIX = "foot-landmarks: error:"
-
-
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith(PREFIX) and "Traceback" not in err
-    return lines[0]
 
 
 @pytest.mark.parametrize("n", ["0", "-4", "abc", "2.5", ""])
 def test_synth_bad_n_is_one_line_exit_2(n, tmp_path, capsys):
     assert main(["synth", "--n", n, "--seed", "1", "--out", str(tmp_path / "out")]) == 2
-    assert "--n" in _one_line_error(capsys)
+    assert "--n" in cli_error_line(capsys)
 
 
 @pytest.mark.parametrize(
@@ -33,16 +24,16 @@ def test_synth_bad_n_is_one_line_exit_2(n, tmp_path, capsys):
 )
 def test_bad_arguments_are_one_line_exit_2(argv, capsys):
     assert main(argv) == 2
-    _one_line_error(capsys)
+    cli_error_line(capsys)
 
 
 def test_unwritable_out_dir(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     assert main(["synth", "--n", "1", "--out", str(blocker / "sub")]) == 2
-    _one_line_error(capsys)
+    cli_error_line(capsys)
     assert main(["synth", "--n", "1", "--out", str(blocker)]) == 2
-    _one_line_error(capsys)
+    cli_error_line(capsys)
 
 
 def test_refuses_to_overwrite_without_force_and_force_works(tmp_path, capsys):
@@ -51,7 +42,7 @@ def test_refuses_to_overwrite_without_force_and_force_works(tmp_path, capsys):
     (out / "images" / "old.jpg").write_bytes(b"old")
     (out / "via_annotations.csv").write_text("old annotations")
     assert main(["synth", "--n", "1", "--seed", "3", "--out", str(out), "--processes", "1"]) == 2
-    assert "--force" in _one_line_error(capsys)
+    assert "--force" in cli_error_line(capsys)
     assert (out / "via_annotations.csv").read_text() == "old annotations"
     assert (out / "images" / "old.jpg").exists()
 
@@ -68,7 +59,7 @@ def test_refuses_to_overwrite_without_force_and_force_works(tmp_path, capsys):
 
 def test_contact_sheet_without_data_is_one_line(tmp_path, capsys):
     assert main(["contact-sheet", "--data", str(tmp_path), "--out", str(tmp_path / "x.png")]) == 2
-    _one_line_error(capsys)
+    cli_error_line(capsys)
 
 
 def test_entry_point_exit_status_and_stderr(tmp_path):
@@ -78,7 +69,7 @@ def test_entry_point_exit_status_and_stderr(tmp_path):
         capture_output=True, text=True, timeout=60,
     )
     assert run.returncode == 2
-    assert run.stderr.startswith(PREFIX) and len(run.stderr.strip().splitlines()) == 1
+    assert run.stderr.startswith(ERROR_PREFIX) and len(run.stderr.strip().splitlines()) == 1
 
 
 # --- predict: every input it cannot use is one line naming it, exit status 2 -------------------
@@ -108,14 +99,14 @@ def scans(tmp_path):
 def _predict(argv, capsys) -> tuple[int, str]:
     capsys.readouterr()
     status = main(["predict", *argv])
-    return status, _one_line_error(capsys)
+    return status, cli_error_line(capsys)
 
 
 def test_predict_with_a_missing_model_folder(scans, tmp_path, capsys, store):
     status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--model", str(tmp_path / "nope"),
                              "--tracking-uri", store], capsys)
     assert status == 2
-    assert line == f"{PREFIX} model {tmp_path / 'nope'}: no such folder (give a models:/ URI or an MLflow model folder)"
+    assert line == f"{ERROR_PREFIX} model {tmp_path / 'nope'}: no such folder (give a models:/ URI or an MLflow model folder)"
     assert not (tmp_path / "o").exists()  # nothing written
 
 
@@ -123,21 +114,21 @@ def test_predict_with_a_model_name_not_in_the_registry(scans, tmp_path, capsys, 
     status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--model", "models:/no-such-model@champion",
                              "--tracking-uri", store], capsys)
     assert status == 2
-    assert line == (f"{PREFIX} model models:/no-such-model@champion (tracking URI {store}): "
+    assert line == (f"{ERROR_PREFIX} model models:/no-such-model@champion (tracking URI {store}): "
                     "Registered Model with name=no-such-model not found")
 
 
 def test_predict_with_an_alias_the_model_does_not_have(scans, tmp_path, capsys, store):
     status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", store], capsys)
     assert status == 2
-    assert line.startswith(f"{PREFIX} model models:/foot-landmarks@champion (tracking URI {store}): ")
+    assert line.startswith(f"{ERROR_PREFIX} model models:/foot-landmarks@champion (tracking URI {store}): ")
     assert "alias champion not found" in line
 
 
 def test_predict_with_a_tracking_uri_mlflow_cannot_use(scans, tmp_path, capsys):
     status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", "bogus://nowhere"], capsys)
     assert status == 2
-    assert line.startswith(f"{PREFIX} model models:/foot-landmarks@champion (tracking URI bogus://nowhere): ")
+    assert line.startswith(f"{ERROR_PREFIX} model models:/foot-landmarks@champion (tracking URI bogus://nowhere): ")
     assert "unsupported URI 'bogus://nowhere'" in line
 
 
@@ -146,7 +137,7 @@ def test_predict_with_a_sqlite_store_that_does_not_exist(scans, tmp_path, capsys
     status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--tracking-uri", f"sqlite:///{missing_db}"],
                             capsys)
     assert status == 2
-    assert line == f"{PREFIX} tracking URI sqlite:///{missing_db}: no MLflow database at {missing_db}"
+    assert line == f"{ERROR_PREFIX} tracking URI sqlite:///{missing_db}: no MLflow database at {missing_db}"
     assert not missing_db.exists()  # MLflow was not left to create an empty store
 
 
@@ -156,14 +147,14 @@ def test_predict_on_a_folder_without_scans(tmp_path, capsys, store):
     (empty / "notes.txt").write_text("no scans here")
     status, line = _predict([str(empty), "--out", str(tmp_path / "o"), "--tracking-uri", store], capsys)
     assert status == 2
-    assert line == f"{PREFIX} {empty}: no image files (.bmp, .jpeg, .jpg, .png, .tif, .tiff)"
+    assert line == f"{ERROR_PREFIX} {empty}: no image files (.bmp, .jpeg, .jpg, .png, .tif, .tiff)"
 
 
 def test_predict_with_a_page_size_it_does_not_know(scans, tmp_path, capsys, store):
     status, line = _predict([str(scans), "--out", str(tmp_path / "o"), "--page-size", "b17", "--tracking-uri", store],
                             capsys)
     assert status == 2
-    assert line.startswith(f"{PREFIX} argument --page-size: page size 'b17' not understood")
+    assert line.startswith(f"{ERROR_PREFIX} argument --page-size: page size 'b17' not understood")
 
 
 def test_predict_entry_point_reports_an_mlflow_failure_without_a_traceback(scans, tmp_path):
@@ -174,5 +165,5 @@ def test_predict_entry_point_reports_an_mlflow_failure_without_a_traceback(scans
         capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 2
-    assert run.stderr.strip().splitlines() == [line for line in run.stderr.strip().splitlines() if line.startswith(PREFIX)]
+    assert run.stderr.strip().splitlines() == [line for line in run.stderr.strip().splitlines() if line.startswith(ERROR_PREFIX)]
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr

@@ -14,40 +14,18 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
+from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.external.cleanroom.camera import EXIF_DISPLAYED_TO_STORED
 from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.inference import ScanPredictor
-from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 2  # 300 dpi -> 150 dpi: 0.5 mm is 2.95 px
 DPI = 300 / REDUCE
 TOLERANCE_MM = 0.5
-# The stored pixels of EXIF orientation o, from the displayed image: the inverse of what a viewer
-# applies to show them (PIL.ImageOps.exif_transpose).
-STORED_FROM_DISPLAYED = {
-    1: None,
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_270,
-}
-
-
-class GeometricDetector:
-    """Stands in for the network: the geometric baseline on each crop (upright, right-foot, bright)."""
-
-    input_size = (666, 512)
-    config = {"refine": "print"}
-
-    def predict(self, images):
-        out = [predict_geometric(image, side="right") for image in images]
-        return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +53,15 @@ def _max_error_mm(a: np.ndarray, b: np.ndarray) -> float:
 def test_every_exif_orientation_gives_the_same_points(tmp_path, predictor, upright, orientation):
     page, _, expected, side = upright
     image = Image.fromarray(page)
-    method = STORED_FROM_DISPLAYED[orientation]
+    # the stored pixels: the inverse of what a viewer applies to show them (orientation 1: as they are)
+    method = EXIF_DISPLAYED_TO_STORED.get(orientation)
     stored = image.transpose(method) if method is not None else image
     exif = Image.Exif()
     exif[274] = orientation
     path = tmp_path / f"exif_{orientation}.png"
     stored.save(path, exif=exif)
+    with Image.open(path) as saved:  # what a viewer shows: the upright page
+        assert np.array_equal(np.asarray(ImageOps.exif_transpose(saved)), page)
     # the points come in the DISPLAYED frame, which is the upright page's
     points = predictor.predict_scan(path, dpi=DPI, side=side)[["x_px", "y_px"]].to_numpy()
     assert _max_error_mm(points, expected) <= TOLERANCE_MM

@@ -164,7 +164,7 @@ def test_auto_precision_falls_back_to_fp32_when_bf16_gives_nan(monkeypatch):
     assert np.isfinite(history[["train_loss", "valid_loss"]].to_numpy()).all()
 
 
-def test_the_precision_check_compares_the_same_weights_over_two_optimiser_steps():
+def test_the_precision_check_compares_the_same_weights_over_its_optimiser_steps():
     torch.manual_seed(0)
     network = LandmarkDetector.create(TINY).network
     before = {k: v.clone() for k, v in network.state_dict().items()}
@@ -172,7 +172,7 @@ def test_the_precision_check_compares_the_same_weights_over_two_optimiser_steps(
     batch = (training.to_network_input(torch.as_tensor(images)), torch.as_tensor(keypoints), torch.as_tensor(visible))
     loss = HeatmapLoss(GaussianHeatmapCodec((64, 32), stride=4, sigma=1.5))
     precision, why, probe = check_precision(network, loss, batch, 3e-3, "fp32", native=True)
-    assert (precision, probe.precision, len(probe.losses)) == ("fp32", "fp32", 3)
+    assert (precision, probe.precision, len(probe.losses)) == ("fp32", "fp32", training.PROBE_STEPS)
     assert probe.losses[2] < probe.losses[0]  # two Adam steps on one batch lower its loss
     # the probe trains a copy: the network to be trained keeps its initial weights
     assert all(torch.equal(before[k], v) for k, v in network.state_dict().items())

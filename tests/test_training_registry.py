@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from drawn_print import POINTS, drawn_crop
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
-from PIL import Image
-from skimage import draw
 
 import foot_landmarks.training as training
 from foot_landmarks.pipelines.evaluation.pipeline import evaluation_template, namespaced
@@ -23,20 +22,6 @@ from foot_landmarks.training import HeatmapLoss, NonFiniteLossError
 
 VARIANT = "resnet18_light_s4"
 CONF = yaml.safe_load((Path(__file__).resolve().parents[1] / "conf/base/parameters_training.yml").read_text())
-CROP_HW = (120, 60)
-# The eight points of the drawn print (crop px): five toe tips, the forefoot's sides, the heel.
-POINTS = np.array([[20, 12], [28, 10], [34, 12], [40, 15], [45, 19], [12, 38], [50, 40], [31, 110]], float)
-
-
-def _crop(shift: int) -> Image.Image:
-    """A bright print on black: a sole ellipse and five toe disks, shifted down by `shift` px."""
-    image = np.zeros(CROP_HW, np.uint8)
-    rr, cc = draw.ellipse(60 + shift, 31, 50, 19, shape=CROP_HW)
-    image[rr, cc] = 200
-    for x, y in POINTS[:5]:
-        rr, cc = draw.disk((y + 4 + shift, x), 4, shape=CROP_HW)
-        image[rr, cc] = 220
-    return Image.fromarray(image)
 
 
 def _samples(n: int = 12) -> tuple[pd.DataFrame, dict]:
@@ -50,7 +35,7 @@ def _samples(n: int = 12) -> tuple[pd.DataFrame, dict]:
             "points": points, "points_orig": points, "visible": np.ones(8), "dpi": 50.0, "look": "ink_paper",
             "partition": f"drawn/images/{i}.png",
         })
-        crops[sample_id] = _crop(shift)
+        crops[sample_id] = drawn_crop(shift)
     return pd.DataFrame(rows), crops
 
 

@@ -14,30 +14,17 @@ import warnings
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.inference import ScanPredictor
 from foot_landmarks.io.datasets import ScanImage
-from foot_landmarks.models.geometric import predict_geometric
 from foot_landmarks.pages import CropSettings, crop_feet, read_page
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 4  # 300 dpi A4 pages -> 75 dpi: small and fast; 1 px = 0.34 mm
 FOUND = 1.0  # geometric baseline's confidence for a point it found (not assigned or guessed)
-
-
-class GeometricDetector:
-    """Stands in for the network: the geometric baseline on each crop (upright, right-foot, bright)."""
-
-    input_size = (666, 512)
-
-    def __init__(self, refine: str = "print"):
-        self.config = {"refine": refine}  # default: the inference path as the CPU profile runs it
-
-    def predict(self, images):
-        out = [predict_geometric(image, side="right") for image in images]
-        return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
 
 
 @pytest.fixture(scope="module")

@@ -129,22 +129,33 @@ class ScanPredictor:
     def _settle_sides(self, feet: list[tuple[str, ProcessedPrint]], view: str | None):
         """Each foot's crop in the configuration its points agree with best, with the network's
         points on it. A detected side the finder was unsure of is tried both ways (the crop and its
-        mirror) and the configuration whose points agree better with a foot is kept (flagged)."""
+        mirror) and the configuration whose points agree better with a foot is kept (flagged); on
+        a two-foot page where only one foot is sure, the other is its pair (crop_feet), and where
+        both are unsure, the two are tried together (a left and a right either way)."""
         doubtful = [i for i, (_, p) in enumerate(feet) if p.side_source == "detected" and p.side_confidence < SIDE_TRUSTED]
+        if len(feet) == 2 and len(doubtful) == 1:
+            doubtful = []  # the sure foot decides both (crop_feet already made them a pair)
         crops = [p.crop for _, p in feet] + [mirrored(feet[i][1]).crop for i in doubtful]
         points, confidence = self._network_points(crops)
-        settled = [(label, processed, points[i], confidence[i]) for i, (label, processed) in enumerate(feet)]
-        for k, i in enumerate(doubtful):
-            label, processed, own, own_conf = settled[i]
-            other_points, other_conf = points[len(feet) + k], confidence[len(feet) + k]
-            if configuration_score(other_points, other_conf) > configuration_score(own, own_conf):
-                processed = mirrored(processed)
-                own, own_conf = other_points, other_conf
-                if label:
-                    label = mirror_side(label)
-            processed.side_source = "detected, both configurations tried"
-            processed.warnings.append("side chosen by comparing both configurations: check it")
-            settled[i] = (label, processed, own, own_conf)
+        own = [configuration_score(points[i], confidence[i]) for i in range(len(feet))]
+        other = {i: configuration_score(points[len(feet) + k], confidence[len(feet) + k]) for k, i in enumerate(doubtful)}
+        if len(feet) == 2 and len(doubtful) == 2:
+            flip = other[0] + other[1] > own[0] + own[1]
+            flips = {0: flip, 1: flip}
+        else:
+            flips = {i: other[i] > own[i] for i in doubtful}
+        settled = []
+        for i, (label, processed) in enumerate(feet):
+            own_points, own_confidence = points[i], confidence[i]
+            if i in flips:
+                if flips[i]:
+                    k = doubtful.index(i)
+                    processed = mirrored(processed)
+                    own_points, own_confidence = points[len(feet) + k], confidence[len(feet) + k]
+                    label = mirror_side(label) if label else label
+                processed.side_source = "detected, both configurations tried"
+                processed.warnings.append("side chosen by comparing both configurations: check it")
+            settled.append((label, processed, own_points, own_confidence))
         return settled
 
     def predict_scan(

@@ -40,6 +40,10 @@ def add_predict_parser(sub) -> argparse.ArgumentParser:
         help="photos without dpi: calibrate mm on the photographed sheet of this size (a4, letter, 210x297)",
     )
     parser.add_argument(
+        "--side", choices=("left", "right"), default=None,
+        help="the foot's side on one-foot scans, when known: it always wins over the side read from the print",
+    )
+    parser.add_argument(
         "--view", choices=("print", "below"), default=None,
         help="below: bare-sole / glass-plate scans seen from below (the foot is the mirror of the print view)",
     )
@@ -121,6 +125,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         frame["page_size"] = args.page_size
     if args.view:
         frame["view"] = args.view
+    if args.side:
+        frame["side"] = args.side
     landmarks, errors = split_predictions(model.predict(frame))
     landmarks.to_csv(args.out / "landmarks.csv", index=False)
     errors.to_csv(args.out / "errors.csv", index=False)

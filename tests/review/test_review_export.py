@@ -63,11 +63,11 @@ def test_regions_carry_landmark_foot_confidence_check_and_the_prediction() -> No
     assert first == {
         "shape_attributes": {"name": "point", "cx": 60, "cy": 40},
         "region_attributes": {"landmark": "1", "foot": "left", "visible": "1", "confidence": "0.91",
-                              "predicted": "1:60,40"},
+                              "predicted": "1:60,40", "flags": ""},
     }
     assert last["region_attributes"]["confidence"] == "0.12"
     assert last["region_attributes"]["check"] == {"1": True}  # a ticked VIA checkbox
-    assert "flags" not in last["region_attributes"]
+    assert last["region_attributes"]["flags"] == ""  # the table's `flags` column, empty: nothing flagged
 
 
 def test_coordinates_keep_three_decimals_as_via_writes_them() -> None:
@@ -120,7 +120,7 @@ def test_project_has_the_structure_via_project_load_needs(review_scans) -> None:
     assert settings["project"]["name"] == PROJECT_NAME
     assert settings["ui"]["image"]["region_label"] == "landmark"
     attributes = project["_via_attributes"]
-    assert set(attributes["region"]) == {"landmark", "foot", "visible", "confidence", "check", "predicted"}
+    assert set(attributes["region"]) == {"landmark", "foot", "visible", "confidence", "check", "predicted", "flags"}
     assert set(attributes["file"]) - {"warnings"} == {"side", "dpi", "subject", "usable", "view"}
     assert attributes["region"]["landmark"]["type"] == "dropdown"
     assert list(attributes["region"]["landmark"]["options"]) == [str(k) for k in range(1, 9)]

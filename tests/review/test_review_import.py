@@ -12,6 +12,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+from cli_errors import cli_error_line
 
 from foot_landmarks.command_line import main
 from foot_landmarks.io.via import read_via
@@ -19,8 +20,6 @@ from foot_landmarks.pipelines.data_processing.nodes import collect_annotations
 from foot_landmarks.review import via_files
 from foot_landmarks.review.export import write_review
 from foot_landmarks.review.summary import point_moves, summary_by_landmark
-
-PREFIX = "foot-landmarks: error:"
 
 
 def _review(predictions, folder):
@@ -55,14 +54,6 @@ def _export_csv(project, path):
 
 def _import(export, data_root, *extra) -> int:
     return main(["import-review", str(export), "--name", "clinic", "--data-root", str(data_root), *extra])
-
-
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith(PREFIX) and "Traceback" not in err
-    return lines[0]
 
 
 def test_unchanged_review_round_trips_into_a_data_set_data_processing_reads(review_scans, tmp_path, capsys) -> None:
@@ -194,7 +185,7 @@ def test_existing_data_set_is_replaced_only_with_force(review_scans, tmp_path, c
     stale.write_bytes(b"old")
     capsys.readouterr()
     assert _import(export, data_root) == 2
-    assert "already holds a data set; pass --force" in _one_line_error(capsys)
+    assert "already holds a data set; pass --force" in cli_error_line(capsys)
     assert stale.exists()
     assert _import(export, data_root, "--force") == 0
     assert not stale.exists() and (data_root / "clinic" / "images" / "a.png").exists()
@@ -207,7 +198,7 @@ def test_csv_export_elsewhere_needs_images_folder(review_scans, tmp_path, capsys
     export.parent.mkdir()
     shutil.copy(review / "via_annotations.csv", export)
     assert _import(export, tmp_path / "01_raw") == 2
-    line = _one_line_error(capsys)
+    line = cli_error_line(capsys)
     assert str(export) in line and "2 of 2 images not found" in line and "--images" in line
     assert not (tmp_path / "01_raw" / "clinic").exists()
     assert _import(export, tmp_path / "01_raw", "--images", str(scans)) == 0
@@ -233,7 +224,7 @@ def test_bad_export_is_one_line_exit_2(name, tmp_path, capsys) -> None:
     if text is not None:
         export.write_text(text)
     assert _import(export, tmp_path / "01_raw") == 2
-    line = _one_line_error(capsys)
+    line = cli_error_line(capsys)
     assert str(export) in line and problem in line
     assert not (tmp_path / "01_raw").exists()
 
@@ -244,4 +235,4 @@ def test_bad_data_set_name_is_one_line_exit_2(name, review_scans, tmp_path, caps
     _, review = _review(predictions, tmp_path / "review")
     argv = ["import-review", str(review / "via_annotations.csv"), "--name", name, "--data-root", str(tmp_path)]
     assert main(argv) == 2
-    assert "--name" in _one_line_error(capsys)
+    assert "--name" in cli_error_line(capsys)

@@ -8,9 +8,10 @@ small enough to send to worker processes, which decode the scan at the resolutio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from kedro.io import AbstractDataset, DatasetError
@@ -89,44 +90,53 @@ def reduction_for(long_side: int, target: int) -> int:
     return max([r for r in REDUCTIONS if long_side / r >= target] or [1])
 
 
-class ScanImageDataset(AbstractDataset[None, ScanImage]):
+_Loaded = TypeVar("_Loaded")
+
+
+class ReadOnlyFileDataset(AbstractDataset[None, _Loaded]):
+    """A file (or folder) on disk that the project reads with `loader(path)` and never writes.
+
+    Subclasses keep the constructor the catalog calls, say why they are never written
+    (`never_modified`) and which constructor argument names the path (`path_argument`).
+    """
+
+    never_modified = "it is never modified"
+    path_argument = "filepath"
+
+    def __init__(self, path: str, loader: Callable[[str], _Loaded], metadata: dict[str, Any] | None = None) -> None:
+        self._path = str(path)
+        self._loader = loader
+        self.metadata = metadata
+
+    def load(self) -> _Loaded:
+        return self._loader(self._path)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{type(self).__name__} is read-only: {self.never_modified}")
+
+    def _exists(self) -> bool:
+        return Path(self._path).is_file()
+
+    def _describe(self) -> dict[str, Any]:
+        return {self.path_argument: self._path}
+
+
+class ScanImageDataset(ReadOnlyFileDataset[ScanImage]):
     """Read-only image file (jpg/png/tif/bmp) whose load returns a lazy :class:`ScanImage`.
 
     Meant as the ``dataset`` of a ``partitions.PartitionedDataset`` over data/01_raw.
     """
 
+    never_modified = "raw scans are never modified"
+
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = str(filepath)
-        self.metadata = metadata
-
-    def load(self) -> ScanImage:
-        return ScanImage(self._filepath)
-
-    def save(self, data: None) -> None:
-        raise DatasetError("ScanImageDataset is read-only: raw scans are never modified")
-
-    def _exists(self) -> bool:
-        return Path(self._filepath).is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath}
+        super().__init__(filepath, ScanImage, metadata)
 
 
-class ViaAnnotationsDataset(AbstractDataset[None, ViaAnnotations]):
+class ViaAnnotationsDataset(ReadOnlyFileDataset[ViaAnnotations]):
     """Read-only VIA CSV export or JSON export/project, loaded as :class:`ViaAnnotations`."""
 
+    never_modified = "raw annotations are never modified"
+
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._filepath = str(filepath)
-        self.metadata = metadata
-
-    def load(self) -> ViaAnnotations:
-        return read_via(self._filepath)
-
-    def save(self, data: ViaAnnotations) -> None:
-        raise DatasetError("ViaAnnotationsDataset is read-only: raw annotations are never modified")
-
-    def _exists(self) -> bool:
-        return Path(self._filepath).is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath}
+        super().__init__(filepath, read_via, metadata)

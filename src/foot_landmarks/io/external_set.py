@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kedro.io import AbstractDataset, DatasetError
-
+from foot_landmarks.io.datasets import ReadOnlyFileDataset
 from foot_landmarks.io.via import ViaAnnotations, read_via
 
 ANNOTATION_FILE = "via_annotations.csv"
@@ -39,21 +38,14 @@ def load_external_set(root: str | Path) -> ExternalSet:
     return ExternalSet(str(root), read_via(csv))
 
 
-class ExternalSetDataset(AbstractDataset[None, ExternalSet]):
+class ExternalSetDataset(ReadOnlyFileDataset[ExternalSet]):
     """Read-only: `path` holds images/ and via_annotations.csv."""
 
+    never_modified = "outside sets are never modified"
+    path_argument = "path"
+
     def __init__(self, path: str, metadata: dict[str, Any] | None = None) -> None:
-        self._path = str(path)
-        self.metadata = metadata
-
-    def load(self) -> ExternalSet:
-        return load_external_set(self._path)
-
-    def save(self, data: None) -> None:
-        raise DatasetError("ExternalSetDataset is read-only: outside sets are never modified")
+        super().__init__(path, load_external_set, metadata)
 
     def _exists(self) -> bool:
         return (Path(self._path) / ANNOTATION_FILE).is_file()
-
-    def _describe(self) -> dict[str, Any]:
-        return {"path": self._path}

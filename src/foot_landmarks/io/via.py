@@ -121,7 +121,8 @@ def _point_row(image: str, shape: dict, region: dict) -> tuple[dict | None, str 
     return row, None
 
 
-def _loads(text: str, what: str, source: str) -> dict:
+def json_object_cell(text: str, what: str, source: str) -> dict:
+    """One JSON cell of a VIA CSV export (``what`` names the column) as a dict; an empty cell is {}."""
     text = (text or "").strip()
     if not text:
         return {}
@@ -142,8 +143,11 @@ def _tables(image_rows: list[dict], point_rows: list[dict]) -> tuple[pd.DataFram
     return images, points
 
 
-def parse_via_csv(text: str, source: str = "<csv>") -> ViaAnnotations:
-    """Parse the text of a VIA 1.x/2.x CSV export (the header may start with '#', as VIA 1 writes)."""
+def via_csv_rows(text: str, source: str) -> csv.DictReader:
+    """The rows of a VIA 1.x/2.x CSV export as dicts, once its header has every VIA column.
+
+    The header may start with '#', as VIA 1 writes it.
+    """
     lines = text.lstrip("\ufeff").splitlines()
     if not lines:
         raise ViaFormatError(f"{source}: empty file, not a VIA CSV export")
@@ -155,6 +159,12 @@ def parse_via_csv(text: str, source: str = "<csv>") -> ViaAnnotations:
             f"{source}: not a VIA CSV export, header lacks {', '.join(missing)} "
             f"(found {', '.join(reader.fieldnames or []) or 'nothing'})"
         )
+    return reader
+
+
+def parse_via_csv(text: str, source: str = "<csv>") -> ViaAnnotations:
+    """Parse the text of a VIA 1.x/2.x CSV export (the header may start with '#', as VIA 1 writes)."""
+    reader = via_csv_rows(text, source)
     image_rows: list[dict] = []
     point_rows: list[dict] = []
     problems: list[tuple[str, str]] = []
@@ -162,9 +172,9 @@ def parse_via_csv(text: str, source: str = "<csv>") -> ViaAnnotations:
         image = _clean_filename(row["filename"] or "")
         where = f"{source} line {line_no}"
         try:
-            attributes = _loads(row["file_attributes"], "file_attributes", where)
-            shape = _loads(row["region_shape_attributes"], "region_shape_attributes", where)
-            region = _loads(row["region_attributes"], "region_attributes", where)
+            attributes = json_object_cell(row["file_attributes"], "file_attributes", where)
+            shape = json_object_cell(row["region_shape_attributes"], "region_shape_attributes", where)
+            region = json_object_cell(row["region_attributes"], "region_attributes", where)
         except ViaFormatError as exc:
             problems.append((image or source, str(exc)))
             continue
@@ -180,8 +190,9 @@ def parse_via_csv(text: str, source: str = "<csv>") -> ViaAnnotations:
     return ViaAnnotations(images, points, problems)
 
 
-def parse_via_json(text: str, source: str = "<json>") -> ViaAnnotations:
-    """Parse a VIA JSON export (1.x/2.x ``{key: file}``) or a saved VIA 2 project (``_via_img_metadata``)."""
+def via_json_files(text: str, source: str) -> tuple[dict, dict]:
+    """The whole document and its file entries (``{key: file}``) of a VIA JSON export (1.x/2.x,
+    the top level) or of a saved VIA 2 project (its ``_via_img_metadata``)."""
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise ViaFormatError(f"{source}: empty file, not a VIA JSON export")
@@ -194,6 +205,12 @@ def parse_via_json(text: str, source: str = "<json>") -> ViaAnnotations:
     files = data.get("_via_img_metadata", data)
     if not isinstance(files, dict):
         raise ViaFormatError(f"{source}: _via_img_metadata is not a JSON object, not a VIA project")
+    return data, files
+
+
+def parse_via_json(text: str, source: str = "<json>") -> ViaAnnotations:
+    """Parse a VIA JSON export (1.x/2.x ``{key: file}``) or a saved VIA 2 project (``_via_img_metadata``)."""
+    _, files = via_json_files(text, source)
     image_rows: list[dict] = []
     point_rows: list[dict] = []
     problems: list[tuple[str, str]] = []

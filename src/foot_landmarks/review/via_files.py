@@ -14,11 +14,10 @@ The layouts follow via.js 2.0.10 itself: ``project_save_confirmed`` (Project > S
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
+from contextlib import contextmanager
 
-from foot_landmarks.io.via import VIA_CSV_COLUMNS
+from foot_landmarks.io.via import VIA_CSV_COLUMNS, ViaFormatError, json_object_cell, via_csv_rows, via_json_files
 
 from .errors import ReviewError
 
@@ -131,60 +130,41 @@ def format_csv(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _json_cell(text: str, what: str, where: str) -> dict:
-    text = (text or "").strip()
-    if not text:
-        return {}
+@contextmanager
+def _as_review_error():
+    """io.via's format errors as the review's own error; their message already names the file."""
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReviewError(f"{where}: {what} is not valid JSON ({exc.msg})") from None
-    if not isinstance(value, dict):
-        raise ReviewError(f"{where}: {what} is not a JSON object")
-    return value
+        yield
+    except ViaFormatError as exc:
+        raise ReviewError(str(exc)) from None
 
 
 def read_csv_records(text: str, source: str) -> list[dict]:
     """The records of a VIA CSV export; rows of one file (same name and size) are one record."""
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines:
-        raise ReviewError(f"{source}: empty file, not a VIA CSV export")
-    lines[0] = lines[0].lstrip("#").strip()  # VIA 1 writes '#' before the header
-    reader = csv.DictReader(io.StringIO("\n".join(lines)))
-    missing = [c for c in VIA_CSV_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise ReviewError(f"{source}: not a VIA CSV export (header lacks {', '.join(missing)})")
     records: dict[str, dict] = {}
-    for line_no, row in enumerate(reader, start=2):
-        where = f"{source} line {line_no}"
-        filename, size = (row["filename"] or "").strip(), (row["file_size"] or "").strip()
-        record = records.setdefault(
-            file_id(filename, size),
-            {"filename": filename, "size": size, "regions": [],
-             "file_attributes": _json_cell(row["file_attributes"], "file_attributes", where)},
-        )
-        shape = _json_cell(row["region_shape_attributes"], "region_shape_attributes", where)
-        region = _json_cell(row["region_attributes"], "region_attributes", where)
-        if shape or region:  # a file without regions has one row with "{}" "{}"
-            record["regions"].append({"shape_attributes": shape, "region_attributes": region})
+    with _as_review_error():
+        for line_no, row in enumerate(via_csv_rows(text, source), start=2):
+            where = f"{source} line {line_no}"
+            filename, size = (row["filename"] or "").strip(), (row["file_size"] or "").strip()
+            record = records.setdefault(
+                file_id(filename, size),
+                {"filename": filename, "size": size, "regions": [],
+                 "file_attributes": json_object_cell(row["file_attributes"], "file_attributes", where)},
+            )
+            shape = json_object_cell(row["region_shape_attributes"], "region_shape_attributes", where)
+            region = json_object_cell(row["region_attributes"], "region_attributes", where)
+            if shape or region:  # a file without regions has one row with "{}" "{}"
+                record["regions"].append({"shape_attributes": shape, "region_attributes": region})
     return list(records.values())
 
 
 def read_json_records(text: str, source: str) -> tuple[list[dict], dict]:
     """The records and settings of a saved VIA project (or of a VIA JSON export, without settings)."""
-    try:
-        data = json.loads(text.lstrip("\ufeff"))
-    except json.JSONDecodeError as exc:
-        raise ReviewError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise ReviewError(f"{source}: not a VIA project or JSON export (top level is not an object)")
-    files = data.get("_via_img_metadata", data)
-    if not isinstance(files, dict):
-        raise ReviewError(f"{source}: not a VIA project or JSON export (_via_img_metadata is not an object)")
+    with _as_review_error():
+        data, files = via_json_files(text, source)
     order = data.get("_via_image_id_list") or list(files)
     records = [files[key] for key in order if isinstance(files.get(key), dict) and "filename" in files[key]]
     if not records and files:
         raise ReviewError(f"{source}: not a VIA project or JSON export (no file records)")
     via_settings = data.get("_via_settings") if isinstance(data.get("_via_settings"), dict) else {}
     return records, via_settings
-

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -16,12 +15,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from drawn_print import POINTS, drawn_crop
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
 from PIL import Image
 from scipy import ndimage
-from skimage import draw
 
 from foot_landmarks import adaptation
 from foot_landmarks.detector import LandmarkDetector
@@ -40,20 +39,7 @@ FINETUNE = {
     "training": {"steps": 2, "lr": 1e-4, "batch_size": 4, "rotation_degrees": 0.0, "precision": "fp32", "seed": 0,
                  "max_minutes": 1},
 }
-CROP_HW = (120, 60)
-POINTS = np.array([[20, 12], [28, 10], [34, 12], [40, 15], [45, 19], [12, 38], [50, 40], [31, 110]], float)
 DPI = 50.0
-
-
-def _crop(shift: int) -> Image.Image:
-    """A bright print on black: a sole ellipse and five toe disks, shifted down by `shift` px."""
-    image = np.zeros(CROP_HW, np.uint8)
-    rr, cc = draw.ellipse(60 + shift, 31, 50, 19, shape=CROP_HW)
-    image[rr, cc] = 200
-    for x, y in POINTS[:5]:
-        rr, cc = draw.disk((y + 4 + shift, x), 4, shape=CROP_HW)
-        image[rr, cc] = 220
-    return Image.fromarray(image)
 
 
 def _foot(dataset: str, image: str, subject: str, split: str, shift: int, look: str = "ink_paper") -> dict:
@@ -73,35 +59,15 @@ def _samples() -> tuple[pd.DataFrame, dict]:
             for s in range(6) for k, side in enumerate("LR")]
     rows += [_foot("synthetic", f"g{i:02d}", f"g{i:02d}", ("train", "train", "val", "test")[i % 4], i % 3,
                    ("ink_paper", "inkmat_form")[i % 2]) for i in range(24)]
-    crops = {r["sample_id"]: _crop(int(r["points"][7][1] - POINTS[7][1])) for r in rows}
+    crops = {r["sample_id"]: drawn_crop(int(r["points"][7][1] - POINTS[7][1])) for r in rows}
     return pd.DataFrame(rows), crops
 
 
-@contextmanager
-def _mlflow_at(uri: str):
-    """MLflow's tracking and registry store set to `uri` (environment and module state), all put
-    back afterwards; the registered model's pip requirements are not inferred (a subprocess of
-    8 s that these tests do not check)."""
-    import mlflow.tracking._model_registry.utils as registry_utils
-    import mlflow.tracking._tracking_service.utils as tracking_utils
-    import mlflow.tracking.fluent as fluent
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MLFLOW_TRACKING_URI", uri)
-        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-        patch.delenv("MLFLOW_REGISTRY_URI", raising=False)
-        patch.setattr(tracking_utils, "_tracking_uri", uri)
-        patch.setattr(registry_utils, "_registry_uri", None)
-        patch.setattr(fluent, "_active_experiment_id", None)
-        patch.setattr(mlflow.models, "infer_pip_requirements", lambda *args, **kwargs: ["torch"])
-        yield
-
-
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
+def registry(tmp_path_factory, mlflow_store):
     """A registry whose champion is version 1: an untrained tiny detector."""
     root = tmp_path_factory.mktemp("finetune_registry")
-    with _mlflow_at(f"sqlite:///{root / 'mlflow.db'}"):
+    with mlflow_store(f"sqlite:///{root / 'mlflow.db'}"):
         experiment = MlflowClient().create_experiment("finetune", artifact_location=(root / "artifacts").as_uri())
         mlflow.set_experiment(experiment_id=experiment)
         logged = log_variant_run("tiny", LandmarkDetector.create(TINY), None, {REGISTRY["champion_metric"]: 5.0}, {},

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from scipy import ndimage as ndi
 from kedro.io.core import DatasetError
 from PIL import Image
 
@@ -343,6 +344,32 @@ def points_off_crop(points: np.ndarray, visible, crop_hw: tuple[int, int]) -> st
     )
 
 
+OFF_PRINT_REACH = 0.05  # of the crop height: a visible point farther from any print is off it
+MAX_OFF_PRINT = 4  # visible points off the print an annotation may have (faint toes)
+
+
+def points_off_print(points: np.ndarray, visible, crop: np.ndarray) -> str | None:
+    """Why a foot's annotated points do not lie on its print, or None when they do: more than
+    MAX_OFF_PRINT visible points farther than OFF_PRINT_REACH from any print pixel (the crop's
+    pixels brighter than half Otsu's level, so faint toes count) means the annotation belongs to
+    another place of the image."""
+    from skimage.filters import threshold_otsu
+
+    if np.ptp(crop) < 10:
+        return None
+    distance = ndi.distance_transform_edt(crop <= 0.5 * threshold_otsu(crop))
+    xy = np.rint(np.asarray(points, float)).astype(int)
+    h, w = crop.shape
+    inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
+    far = np.ones(len(xy), bool)
+    far[inside] = distance[xy[inside, 1], xy[inside, 0]] > OFF_PRINT_REACH * h
+    off = far & np.asarray(visible).astype(bool)
+    if off.sum() <= MAX_OFF_PRINT:
+        return None
+    ids = ", ".join(str(i + 1) for i in np.flatnonzero(off))
+    return f"visible landmark(s) {ids} lie off the print in its crop: the annotation does not match the print"
+
+
 def clean_prints(
     candidates: pd.DataFrame,
     raw_images: Mapping[str, Callable[[], ScanImage]],
@@ -397,7 +424,7 @@ def clean_prints(
                 continue
             crop, to_crop = foot["crop"], foot["to_crop"]
             points = geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float))
-            if problem := points_off_crop(points, row["visible"], crop.shape):
+            if problem := points_off_crop(points, row["visible"], crop.shape) or points_off_print(points, row["visible"], crop):
                 rows.append((dataset, image, (f"{row['foot']} foot: " if row["foot"] else "") + problem))
                 continue
             stem = image.rsplit(".", 1)[0]

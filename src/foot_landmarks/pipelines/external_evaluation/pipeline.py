@@ -1,5 +1,7 @@
 """Wiring of the external_evaluation pipeline: one namespaced copy per outside set."""
 
+from functools import partial, update_wrapper
+
 from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
@@ -13,22 +15,30 @@ from .nodes import (
 EXTERNAL_SETS = ("real_annotated", "cleanroom_photo_form", "cleanroom_flatbed_ink", "cleanroom_bare_sole")
 
 
-def _set_pipeline(name: str) -> Pipeline:
+def _named(func, set_name: str):
+    return update_wrapper(partial(func, set_name=set_name), func)
+
+
+def set_template(set_name: str) -> Pipeline:
     return Pipeline(
         [
-            Node(predict_external_set, ["landmark_model", f"{name}.external_set", "params:external_evaluation"],
-                 [f"{name}.external_landmarks", f"{name}.external_failures"], name=f"{name}.predict"),
-            Node(score_external_set, [f"{name}.external_set", f"{name}.external_landmarks", f"params:external_evaluation.names.{name}"],
-                 [f"{name}.external_point_errors", f"{name}.external_summary", f"{name}.external_per_landmark",
-                  f"{name}.external_confidence_deciles"], name=f"{name}.score"),
-            Node(draw_worst_external_feet, [f"{name}.external_set", f"{name}.external_point_errors"],
-                 f"{name}.external_worst_feet", name=f"{name}.draw_worst_feet"),
+            Node(predict_external_set, ["landmark_model", "external_set", "params:external_evaluation"],
+                 ["external_landmarks", "external_failures"], name="predict"),
+            Node(_named(score_external_set, set_name), ["external_set", "external_landmarks"],
+                 ["external_point_errors", "external_summary", "external_per_landmark", "external_confidence_deciles"],
+                 name="score"),
+            Node(draw_worst_external_feet, ["external_set", "external_point_errors"], "external_worst_feet",
+                 name="draw_worst_feet"),
         ]
     )
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    per_set = sum((_set_pipeline(name) for name in EXTERNAL_SETS), Pipeline([]))
+    per_set = sum(
+        (Pipeline(set_template(name), namespace=name, inputs={"landmark_model"},
+                  parameters={"params:external_evaluation"}) for name in EXTERNAL_SETS),
+        Pipeline([]),
+    )
     summaries = [f"{name}.external_summary" for name in EXTERNAL_SETS]
     return per_set + Pipeline(
         [

@@ -1,0 +1,64 @@
+"""The side: the one given always wins; a side the page stage cannot read still gives 8 points,
+flagged, the configuration chosen by how well the points agree with a foot."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from stand_ins import GeometricDetector
+
+from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.inference import ScanPredictor, configuration_score, toe_order_agrees
+from foot_landmarks.synthetic.generate import generate_dataset
+
+
+class UnsureFinder:
+    """The shipped finder, made unsure of every foot's side (its hallux-side contrast zeroed)."""
+
+    def __init__(self):
+        self.finder = FootFinder.bundled()
+
+    def find(self, gray):
+        feet = self.finder.find(gray)
+        for foot in feet:
+            foot.side_confidence = 0.0
+        return feet
+
+
+@pytest.fixture(scope="module")
+def ink_page(tmp_path_factory):
+    """(path, side) of a generated one-foot ink print read at 100 dpi."""
+    data = generate_dataset(1, 31, n_broken=0, processes=1, mix={"ink_paper": 1.0, "a4": 1.0}, progress=False)
+    row = data.images.iloc[0]
+    page = Image.open(io.BytesIO(data.files[row["image"]])).convert("L").reduce(3)
+    path = tmp_path_factory.mktemp("side") / "print.png"
+    page.save(path)
+    return path, row["side"]
+
+
+@pytest.mark.parametrize("given", ["left", "right"])
+def test_a_given_side_is_never_overridden(ink_page, given):
+    path, _ = ink_page
+    table = ScanPredictor(GeometricDetector(refine="none")).predict_scan(path, dpi=100.0, side=given)
+    assert len(table) == 8 and (table["side"] == given).all() and (table["side_source"] == "given").all()
+
+
+def test_an_unreadable_side_still_gives_eight_points_and_a_flag(ink_page):
+    path, side = ink_page
+    table = ScanPredictor(GeometricDetector(refine="none"), UnsureFinder()).predict_scan(path, dpi=100.0)
+    assert len(table) == 8 and table[["x_px", "y_px"]].notna().all().all()
+    warnings = table["warnings"].iloc[0]
+    assert "side uncertain" in warnings and "both configurations" in warnings
+    assert table["side_source"].str.contains("both configurations tried").all()
+    assert (table["side"] == side).all()  # the configuration whose points agree with a foot: the true one
+
+
+def test_the_configuration_score_prefers_toes_in_medial_to_lateral_order():
+    in_order = np.array([[10, 5], [20, 6], [30, 8], [40, 10], [50, 14], [5, 40], [55, 45], [30, 120]], float)
+    mirrored = in_order.copy()
+    mirrored[:5, 0] = in_order[:5, 0][::-1]
+    assert toe_order_agrees(in_order) and not toe_order_agrees(mirrored)
+    assert configuration_score(in_order, np.full(8, 0.5)) > configuration_score(mirrored, np.full(8, 0.6))
