@@ -164,3 +164,24 @@ def serving(command: list[str], ready_url: str, timeout_s: float, log: Path, **p
 def local_server():
     """:func:`serving`, for fixtures that run a server."""
     return serving
+
+
+@pytest.fixture(autouse=True)
+def no_mlflow_run_carried_over():
+    """MLflow state does not pass from one test to the next in a worker process. kedro-mlflow's
+    hook is one object per process and keeps the last tracked pipeline's run id: a later session
+    whose pipeline is not tracked (data_processing) restarts that run before each node, in
+    whatever store it points at now; and its restart leaves the run on MLflow's stack after the
+    pipeline ends. `kedro run` is one process per pipeline, so only in-process sessions meet it."""
+    yield
+    import sys
+
+    if "mlflow" in sys.modules:
+        import mlflow
+
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+    if "kedro_mlflow.framework.hooks.mlflow_hook" in sys.modules:
+        from kedro_mlflow.framework.hooks.mlflow_hook import mlflow_hook
+
+        mlflow_hook.run_id = None

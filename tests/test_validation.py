@@ -11,6 +11,7 @@ from PIL import Image
 from pipelines.data_processing.foot_print_drawing import foot_page
 from skimage import draw
 
+from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.pipelines.data_processing.nodes import validate_samples
 from foot_landmarks.validation import (
@@ -26,6 +27,7 @@ from foot_landmarks.validation import (
 )
 
 OPTIONS = {"image_suffixes": [".jpg", ".png"], "analysis_long_side": 400, "side_min_score": 0.08, "segmentation": {}}
+FINDER = FootFinder.bundled()
 
 
 def _points(image: str, ids: list[int], dataset: str = "d", xy: tuple[float, float] = (5.0, 5.0)) -> pd.DataFrame:
@@ -102,7 +104,7 @@ def test_unreadable_truncated_image(tmp_path: Path) -> None:
     path = tmp_path / "images" / "cut.jpg"
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     _, rejections = validate_samples(_annotations(["cut.jpg"]), _landmarks_for(["cut.jpg"]), rejection_table([], "annotation"),
-                                     raw, OPTIONS, strict=False, workers=1)
+                                     raw, FINDER, OPTIONS, strict=False, workers=1)
     assert rejections["reason"].str.startswith("unreadable image file").tolist() == [True]
 
 
@@ -114,7 +116,7 @@ def test_unknown_side_that_cannot_be_detected(tmp_path: Path) -> None:
     raw = _raw(tmp_path, {"blob.png": blob, "foot.png": right})
     candidates, rejections = validate_samples(
         _annotations(["blob.png", "foot.png"], side=""), _landmarks_for(["blob.png", "foot.png"]),
-        rejection_table([], "annotation"), raw, OPTIONS, strict=False, workers=1,
+        rejection_table([], "annotation"), raw, FINDER, OPTIONS, strict=False, workers=1,
     )
     assert rejections[["file", "reason"]].values.tolist() == [
         ["blob.png", "side unknown: annotation gives none and it is not detectable from the print"]

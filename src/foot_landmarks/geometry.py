@@ -9,7 +9,7 @@ one matrix product, a prediction made on a processed crop maps back to the origi
 Building blocks (each returns a matrix): :func:`translation`, :func:`crop_matrix`,
 :func:`mirror_x`, :func:`scale_matrix` / :func:`resize_matrix`, :func:`rotation`;
 combinators: :func:`compose`, :func:`invert`; appliers: :func:`apply_to_points`,
-:func:`warp_image`, :func:`resize_with_matrix`, :func:`crop_with_matrix`, :func:`mirror_with_matrix`.
+:func:`warp_with_matrix`, :func:`resize_with_matrix`, :func:`crop_with_matrix`, :func:`mirror_with_matrix`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from PIL import Image
-from skimage.transform import AffineTransform, warp
 
 Matrix = np.ndarray  # (3, 3) float64, source pixel -> destination pixel
 
@@ -90,32 +89,6 @@ def apply_to_points(m: Matrix, points: np.ndarray) -> np.ndarray:
     homogeneous = np.concatenate([pts, np.ones((*pts.shape[:-1], 1))], axis=-1)
     mapped = homogeneous @ np.swapaxes(np.asarray(m, dtype=np.float64), -1, -2)
     return mapped[..., :2] / mapped[..., 2:3]
-
-
-def warp_image(
-    image: np.ndarray,
-    m: Matrix,
-    output_shape: tuple[int, int],
-    order: int = 1,
-    cval: float = 0.0,
-) -> np.ndarray:
-    """Resample `image` into the destination frame of `m` (any affine step or chain of steps).
-
-    skimage's ``warp`` pulls each output pixel from the input, so it needs the inverse matrix.
-    No anti-aliasing: for strong downscaling use :func:`resize_with_matrix` first.
-    """
-    out = warp(
-        image,
-        AffineTransform(matrix=invert(m)),
-        output_shape=output_shape,
-        order=order,
-        cval=cval,
-        preserve_range=True,
-    )
-    if np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        return np.clip(np.rint(out), info.min, info.max).astype(image.dtype)
-    return out.astype(image.dtype)
 
 
 def warp_with_matrix(

@@ -157,7 +157,9 @@ def foot_errors(errors: pd.DataFrame) -> pd.DataFrame:
     whether any of its points was flagged low-confidence, and whether a point more than 20 mm
     off was not."""
     far_unflagged = (errors["error_mm"] > FAR_MM[1]) & ~errors["low_confidence"].astype(bool)
-    grouped = errors.assign(far_unflagged=far_unflagged).groupby(["image", "foot"], sort=True)
+    # a one-foot image's foot is "" (NaN once read back from CSV): a group of its own
+    errors = errors.assign(far_unflagged=far_unflagged, foot=errors["foot"].fillna(""))
+    grouped = errors.groupby(["image", "foot"], sort=True)
     table = grouped.agg(
         found=("found", "first"),
         mean_frac=("error_frac", "mean"),

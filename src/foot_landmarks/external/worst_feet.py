@@ -51,6 +51,7 @@ def worst_feet_sheet(
     """The `count` feet with the largest maximum error (unfound feet first), as tiles: true points
     green dots, predictions red circles with their number, a line from each true point to its
     prediction. `open_image(name)` returns the image as a user sent it (EXIF orientation applied)."""
+    errors = errors.assign(foot=errors["foot"].fillna(""))
     feet = foot_errors(errors)
     feet = feet.assign(order=np.where(feet["found"], feet["max_frac"], np.inf))
     worst = feet.sort_values("order", ascending=False).head(count)

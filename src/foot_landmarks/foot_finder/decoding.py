@@ -119,13 +119,17 @@ def _pair_ends(probability: np.ndarray, heels: np.ndarray, heel_values: np.ndarr
     PAIR_SUPPORT) and about as long as the page's longest foot (feet on one page are alike; a
     stray heel response at a foot's toes makes a short one)."""
     support = np.array([[_segment_support(probability, h, t) for t in toes] for h in heels])
-    score = support * heel_values[:, None] * toe_values[None, :]
+    length = np.linalg.norm(toes[None, :] - heels[:, None], axis=2)
+    score = np.where(support >= PAIR_SUPPORT, support * heel_values[:, None] * toe_values[None, :], 0.0)
     rows, cols = linear_sum_assignment(-score)
-    pairs = sorted(((i, j) for i, j in zip(rows, cols) if support[i, j] >= PAIR_SUPPORT), key=lambda p: -score[p])
-    if not pairs:
+    joined = [(i, j) for i, j in zip(rows, cols) if score[i, j] > 0]
+    if not joined:
         return []
-    lengths = [float(np.linalg.norm(toes[j] - heels[i])) for i, j in pairs]
-    pairs = [pair for pair, length in zip(pairs, lengths) if length >= MIN_LENGTH_SHARE * max(lengths)]
+    # Pairs shorter than the page's longest foot allows are ruled out before the final choice,
+    # so a stray heel response on a ball cannot take that foot's toes from its real heel.
+    score[length < MIN_LENGTH_SHARE * max(length[p] for p in joined)] = 0.0
+    rows, cols = linear_sum_assignment(-score)
+    pairs = sorted(((i, j) for i, j in zip(rows, cols) if score[i, j] > 0), key=lambda p: -score[p])
     kept: list[tuple[int, int]] = []
     for i, j in pairs:  # strongest first: a pair lying along a kept foot is that foot again
         if not any(_along(heels[i], heels[k], toes[m]) and _along(toes[j], heels[k], toes[m]) for k, m in kept):

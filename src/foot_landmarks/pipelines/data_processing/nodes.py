@@ -8,6 +8,7 @@ data/01_raw, so the slow per-image work (decoding, finding feet, cropping) runs 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -83,7 +84,9 @@ def _parallel_map(fn: Callable[..., Any], items: list[tuple], workers: int, what
             results.append(fn(*item))
             progress(len(results))
         return results
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    # forkserver: a process that already ran torch (a loaded model, a trained network) deadlocks
+    # its forked children in OpenMP; a fresh server process forks clean workers
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
         for result in pool.map(fn, *zip(*items), chunksize=max(1, min(16, len(items) // (4 * workers)))):
             results.append(result)
             progress(len(results))
