@@ -168,3 +168,33 @@ def test_two_feet_touching_each_others_panel_line_are_two_crops(tmp_path, ink_pa
     sheet[:, width_l - gap - 1 : width_l + gap + 1] = 50  # the panel line fills the gap
     feet = [left_feet[0] - [x_l, 0], right_feet[0] - [x_r - width_l, 0]]
     _assert_each_foot_in_its_own_crop(_save(tmp_path, "touching.png", sheet), feet, finder)
+
+
+def test_a_sheet_photographed_from_afar_is_looked_at_again_closer():
+    """A scanned two-foot form shrunk to 0.3 of its size in a dark frame of its former size: each foot
+    spans a few cells of the finder's map there; the closer look at the feet's box finds both,
+    each heel at its own foot's heel."""
+    import io
+
+    from PIL import Image
+
+    from foot_landmarks.foot_finder import FootFinder
+    from foot_landmarks.foot_finder.targets import axis_points, foot_length
+    from foot_landmarks.synthetic.generate import generate_dataset
+
+    ds = generate_dataset(8, seed=11, n_broken=0, processes=1, mix={"inkmat_form": 1.0}, progress=False)
+    name = next(r.image for r in ds.images.itertuples() if r.attributes["capture"] == "scan")
+    data = ds.files[name]
+    page = Image.open(io.BytesIO(data)).convert("L")
+    scale, offset = 0.3, np.array([0.55 * page.width, 0.1 * page.height])
+    frame = Image.new("L", page.size, 40)
+    frame.paste(page.resize((round(page.width * scale), round(page.height * scale)), Image.BILINEAR),
+                tuple(int(v) for v in offset))
+    found = FootFinder.bundled().find(np.asarray(frame))
+    assert len(found) == 2
+    points = ds.points[ds.points.image == name]
+    truths = [points[points.foot == f].sort_values("landmark")[["x", "y"]].to_numpy(float) * scale + offset
+              for f in points.foot.unique()]
+    for truth in truths:  # every foot's heel centre has a found heel near it
+        heel, _ = axis_points(truth)
+        assert min(np.linalg.norm(f.heel - heel) for f in found) < 0.1 * foot_length(truth)

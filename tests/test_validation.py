@@ -108,11 +108,23 @@ def test_unreadable_truncated_image(tmp_path: Path) -> None:
     assert rejections["reason"].str.startswith("unreadable image file").tolist() == [True]
 
 
+def _generated_print(side: str) -> np.ndarray:
+    """A generated flatbed ink print of a foot of `side` (a real print's look: the finder is sure
+    of its side), quartered in size."""
+    import io
+
+    from foot_landmarks.synthetic.generate import generate_dataset
+
+    ds = generate_dataset(2, seed=5, n_broken=0, processes=1, mix={"ink_paper": 1.0}, progress=False)
+    name = next(r.image for r in ds.images.itertuples() if r.side == side)
+    return np.asarray(Image.open(io.BytesIO(ds.files[name])).convert("L").reduce(4))
+
+
 def test_unknown_side_that_cannot_be_detected(tmp_path: Path) -> None:
     blob = np.full((440, 320), 235, np.uint8)
     rr, cc = draw.ellipse(220, 160, 150, 60)
     blob[rr, cc] = 40  # symmetric: no hallux side, no arch
-    right, _ = foot_page("right")
+    right = _generated_print("right")
     raw = _raw(tmp_path, {"blob.png": blob, "foot.png": right})
     candidates, rejections = validate_samples(
         _annotations(["blob.png", "foot.png"], side=""), _landmarks_for(["blob.png", "foot.png"]),

@@ -75,3 +75,46 @@ def test_two_touching_feet_are_parted_between_their_heels_and_toes():
     assert len(feet) == 2
     centres_x = sorted(float(0.5 * (f.heel + f.toes)[0]) for f in feet)
     assert abs(centres_x[1] - centres_x[0] - 13) < 2
+
+
+def _gaussian(centre: np.ndarray, peak: float, sigma: float = 1.5, shape=(64, 64)) -> np.ndarray:
+    rows, cols = np.mgrid[: shape[0], : shape[1]]
+    return peak * np.exp(-((cols - centre[0]) ** 2 + (rows - centre[1]) ** 2) / (2 * sigma**2))
+
+
+def test_a_stray_heel_response_on_the_ball_does_not_take_the_toes_of_its_foot():
+    # two feet; the second has a strong false heel response on its ball, close to its toes: the
+    # pair (ball, toes) is too short to be a foot, so the toes stay with the real heel
+    second = RIGHT + [26, 0]
+    maps = _as_probability(target_maps([RIGHT, second], (64, 64)))
+    _, toes = axis_points(second)
+    ball = toes + [0, 8]
+    maps[1] = np.maximum(maps[1], _gaussian(ball, 1.2 * maps[1].max()))
+    feet = decode_feet(maps, np.eye(3), (64, 64))
+    assert len(feet) == 2
+    heel, toes = axis_points(second)
+    assert np.linalg.norm(feet[1].heel - heel) < 1.0 and np.linalg.norm(feet[1].toes - toes) < 1.0
+
+
+def test_a_heel_response_and_a_toe_response_of_two_feet_across_paper_are_no_foot():
+    # two feet with a gap of paper between them, plus a stray heel response on the first's
+    # forefoot and a stray toe response on the second's midfoot: the segment between the two
+    # strays lies mostly on foot (its mean support passes) but crosses the paper, so no third foot
+    other = RIGHT + [19, 0]
+    maps = _as_probability(target_maps([RIGHT, other], (64, 64)))
+    maps[1] = np.maximum(maps[1], _gaussian(np.array([21.0, 18.0]), 0.5))
+    maps[2] = np.maximum(maps[2], _gaussian(np.array([41.0, 46.0]), 0.5))
+    feet = decode_feet(maps, np.eye(3), (64, 64))
+    assert len(feet) == 2
+
+
+def test_a_heel_without_a_toe_response_gets_its_toes_from_its_region_with_a_warning():
+    maps = _as_probability(target_maps([RIGHT], (64, 64)))
+    maps[2] = 0.0  # toes printed too faintly for the toe map
+    feet = decode_feet(maps, np.eye(3), (64, 64))
+    assert len(feet) == 1
+    heel, toes = axis_points(RIGHT)
+    axis = (toes - heel) / np.linalg.norm(toes - heel)
+    found = (feet[0].toes - feet[0].heel) / np.linalg.norm(feet[0].toes - feet[0].heel)
+    assert np.degrees(np.arccos(np.clip(found @ axis, -1, 1))) < 10  # the foot's axis, toes up
+    assert any("no toe response" in w for w in feet[0].warnings)

@@ -3,7 +3,9 @@
 A foot is a heel peak and a toe peak of the maps joined by foot region (probability > 0.5) along
 the segment between them, with the region around that segment. Two feet whose regions touch
 (prints close together, a panel line between them) are parted between their heel-to-toe
-segments; a heel printed apart from its forefoot (a high arch) belongs to its foot.
+segments; a heel printed apart from its forefoot (a high arch) belongs to its foot. A heel whose
+toes left no toe response (a pale grid, a shadow) still makes a foot where its own stretch of
+region is foot-long, its toe end at that stretch's far end, with a warning.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ REGION_LEVEL = 0.5
 PEAK_LEVEL = 0.25  # of a heatmap's 0-1 scale: a weaker heel / toe peak is no foot end
 MIN_REGION_PX = 12  # map px
 PAIR_SUPPORT = 0.6  # mean region probability along a heel-to-toe segment of one foot
+JOINED_SHARE = 0.85  # of that segment in the region (its ends may lie on the region's rim)
 MIN_LENGTH_SHARE = 0.5  # of the page's longest foot: a shorter heel-to-toe pair is no foot
 
 
@@ -101,15 +104,17 @@ def _peaks(heat: np.ndarray, where: np.ndarray, min_distance: int) -> tuple[np.n
 
 
 def _segment_support(probability: np.ndarray, a: np.ndarray, b: np.ndarray, samples: int = 16) -> float:
-    """Mean region probability along the segment a -> b (map px): a heel and toes of one foot
-    are joined by foot all the way; a heel and another foot's toes cross the paper between."""
+    """Mean region probability along the segment a -> b (map px), 0 where under JOINED_SHARE of
+    it lies in the region: a heel and toes of one foot are joined by foot all the way; a heel
+    and another foot's toes cross the paper between (a mean alone lets a long pair across a
+    narrow gap pass)."""
     t = np.linspace(0, 1, samples)[:, None]
     xy = np.rint(a + t * (b - a)).astype(int)
     h, w = probability.shape
     inside = (xy[:, 0] >= 0) & (xy[:, 0] < w) & (xy[:, 1] >= 0) & (xy[:, 1] < h)
     values = np.zeros(samples)
     values[inside] = probability[xy[inside, 1], xy[inside, 0]]
-    return float(values.mean())
+    return float(values.mean()) if np.mean(values > REGION_LEVEL) >= JOINED_SHARE else 0.0
 
 
 def _pair_ends(probability: np.ndarray, heels: np.ndarray, heel_values: np.ndarray, toes: np.ndarray,
@@ -204,6 +209,8 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray, page_hw: tuple[int, int]) 
     (heels, heel_values), (toes, toe_values) = _peaks(heel_map, grown, min_distance), _peaks(toe_map, grown, min_distance)
     pairs = _pair_ends(probability, heels, heel_values, toes, toe_values) if len(heels) and len(toes) else []
     pairs = [(i, j) for i, j in pairs if np.linalg.norm(toes[j] - heels[i]) >= 3.0]
+    n_peaks = len(toes)
+    toes, pairs = _toes_from_region(region, heels, heel_values, toes, pairs)
     to_page = geo.invert(to_map)
     feet = []
     for (i, j), foot_region in zip(pairs, _feet_regions(probability, heels, toes, pairs)):
@@ -211,7 +218,7 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray, page_hw: tuple[int, int]) 
             continue
         near = ndi.binary_dilation(foot_region, iterations=2)
         heel, _ = _sub_pixel_peak(heel_map, _disk(region.shape, heels[i], min_distance))
-        toe, _ = _sub_pixel_peak(toe_map, _disk(region.shape, toes[j], min_distance))
+        toe = toes[j] if j >= n_peaks else _sub_pixel_peak(toe_map, _disk(region.shape, toes[j], min_distance))[0]
         hallux, _ = _sub_pixel_peak(hallux_map, near)
         configuration, side_confidence = _configuration(hallux_map, little_map, near, heel, toe)
         heel_p, toes_p, hallux_p = geo.apply_to_points(to_page, np.stack([heel, toe, hallux]))
@@ -219,12 +226,52 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray, page_hw: tuple[int, int]) 
             heel_p, toes_p, hallux_p, configuration, side_confidence,
             float(probability[foot_region].mean()), foot_region, np.asarray(to_map, float), [],
         )
-        edge = _touches_page_edge(foot, page_hw)
-        if edge:
-            foot.warnings.append(f"print touches the image edge ({edge}): points there may be cut off")
+        if j >= n_peaks:
+            foot.warnings.append("toes placed at the far end of the foot's region (no toe response): check the axis")
+        if warning := edge_warning(foot, page_hw):
+            foot.warnings.append(warning)
         feet.append(foot)
     feet.sort(key=lambda f: float(f.region_points()[:, 0].mean()))
     return feet
+
+
+def _toes_from_region(region: np.ndarray, heels: np.ndarray, heel_values: np.ndarray, toes: np.ndarray,
+                      pairs: list[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A heel no toe peak paired with (toes printed too faintly for the toe map: a pale grid, a
+    shadow) still makes a foot when its own stretch of region is foot-long: its toe end is put at
+    the far end of that stretch, along the direction from the heel to the stretch's centre.
+    The stretch is the region left once the paired feet's parts are taken away, connected to the
+    heel. Returns the toe ends with the new ones appended and the pairs with theirs."""
+    kept = list(pairs)
+    lengths = [float(np.linalg.norm(toes[j] - heels[i])) for i, j in kept]
+    ends = [np.asarray(t, float) for t in toes]
+    for i in np.argsort(-heel_values) if len(heels) else []:
+        if any(i == k for k, _ in kept):
+            continue
+        if any(_along(heels[i], heels[k], ends[m]) for k, m in kept):
+            continue  # a second heel response inside a paired foot
+        free = region.copy()
+        if kept:
+            owners = _part_between_feet(region, np.array([heels[k] for k, _ in kept] + [heels[i]]),
+                                        np.array([ends[m] for _, m in kept] + [heels[i]]))
+            free = owners[-1]  # the region pixels nearer this heel than any paired foot's segment
+        labels, _ = ndi.label(free)
+        r, c = np.clip(np.rint(heels[i][::-1]).astype(int), 0, np.array(region.shape) - 1)
+        if labels[r, c] == 0:
+            continue
+        rows, cols = np.nonzero(labels == labels[r, c])
+        xy = np.stack([cols, rows], axis=1).astype(float)
+        direction = xy.mean(axis=0) - heels[i]
+        if np.linalg.norm(direction) < 1.0:
+            continue
+        direction /= np.linalg.norm(direction)
+        reach = float(((xy - heels[i]) @ direction).max())
+        if reach < 3.0 or (lengths and reach < MIN_LENGTH_SHARE * max(lengths)):
+            continue
+        ends.append(heels[i] + reach * direction)
+        kept.append((int(i), len(ends) - 1))
+        lengths.append(reach)
+    return np.array(ends, float).reshape(-1, 2), kept
 
 
 def _configuration(hallux_map: np.ndarray, little_map: np.ndarray, near: np.ndarray, heel: np.ndarray,
@@ -246,6 +293,12 @@ def _configuration(hallux_map: np.ndarray, little_map: np.ndarray, near: np.ndar
     if total <= 0:
         return "right", 0.0
     return ("right" if right_evidence >= left_evidence else "left"), abs(right_evidence - left_evidence) / total
+
+
+def edge_warning(foot: FoundFoot, page_hw: tuple[int, int]) -> str:
+    """The warning for a foot whose region reaches the page's edges; "" when it does not."""
+    edge = _touches_page_edge(foot, page_hw)
+    return f"print touches the image edge ({edge}): points there may be cut off" if edge else ""
 
 
 def _touches_page_edge(foot: FoundFoot, page_hw: tuple[int, int], margin_px: float = 0.75) -> str:

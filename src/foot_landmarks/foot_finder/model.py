@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from foot_landmarks import geometry as geo
-from foot_landmarks.foot_finder.decoding import FoundFoot, decode_feet
+from foot_landmarks.foot_finder.decoding import REGION_LEVEL, FoundFoot, decode_feet, edge_warning
 from foot_landmarks.foot_finder.network import FootFinderNet
 from foot_landmarks.foot_finder.page_input import INPUT_SIZE, letterbox
 
@@ -18,6 +18,11 @@ MAP_STRIDE = 4
 # conf/base/parameters_foot_finder.yml), so a fresh install finds feet before any training.
 BUNDLED_WEIGHTS = Path(__file__).parent / "weights" / "foot_finder.pt"
 PIXEL_MEAN, PIXEL_STD = 0.6, 0.3  # pages are mostly paper: bright
+# A second look, closer: where the feet found cover less than ZOOM_BELOW of the image's long side
+# (a sheet photographed from afar), the finder looks again at their box grown by ZOOM_MARGIN of
+# its long side, where each foot spans several times more map cells.
+ZOOM_BELOW = 0.6
+ZOOM_MARGIN = 0.25
 
 
 def to_finder_input(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -46,9 +51,25 @@ class FootFinder:
         return out, to_map
 
     def find(self, gray: np.ndarray) -> list[FoundFoot]:
-        """Every foot on a page (uint8 gray, any look, any rotation), left to right."""
+        """Every foot on a page (uint8 gray, any look, any rotation), left to right: from the
+        whole page, then from a closer look at the feet's box where they are small on it (the
+        closer look's answer wins unless it finds fewer feet)."""
         maps, to_map = self.maps(gray)
-        return decode_feet(maps, to_map, gray.shape)
+        feet = decode_feet(maps, to_map, gray.shape)
+        box = _zoom_box(maps[0] > REGION_LEVEL, to_map, gray.shape)
+        if box is None:
+            return feet
+        x0, y0, x1, y1 = box
+        near = gray[y0:y1, x0:x1]
+        near_maps, near_to_map = self.maps(near)
+        closer = [f.moved(geo.translation(x0, y0)) for f in decode_feet(near_maps, near_to_map, near.shape)]
+        if len(closer) < len(feet):
+            return feet
+        for foot in closer:  # the box's edges are not the image's
+            foot.warnings = [w for w in foot.warnings if not w.startswith("print touches the image edge")]
+            if warning := edge_warning(foot, gray.shape):
+                foot.warnings.append(warning)
+        return closer
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -70,3 +91,19 @@ class FootFinder:
         finder.network.eval()
         finder.info = dict(saved["info"])
         return finder
+
+
+def _zoom_box(region: np.ndarray, to_map: geo.Matrix, page_hw: tuple[int, int]) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) page px of the region's box grown by ZOOM_MARGIN of its long side, when
+    that box is under ZOOM_BELOW of the page's long side; else None (no region, or big enough)."""
+    if not region.any():
+        return None
+    rows, cols = np.nonzero(region)
+    corners = np.array([[cols.min() - 0.5, rows.min() - 0.5], [cols.max() + 0.5, rows.max() + 0.5]])
+    (x0, y0), (x1, y1) = geo.apply_to_points(geo.invert(to_map), corners)
+    h, w = page_hw
+    if max(x1 - x0, y1 - y0) >= ZOOM_BELOW * max(h, w):
+        return None
+    grow = ZOOM_MARGIN * max(x1 - x0, y1 - y0)
+    box = (max(0, int(x0 - grow)), max(0, int(y0 - grow)), min(w, int(np.ceil(x1 + grow))), min(h, int(np.ceil(y1 + grow))))
+    return box if box[2] - box[0] >= 16 and box[3] - box[1] >= 16 else None

@@ -26,7 +26,9 @@ from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.io.via import ViaAnnotations, ViaFormatError
 from foot_landmarks.landmarks import LANDMARK_IDS, SIDES
 from foot_landmarks.foot_finder import FootFinder
-from foot_landmarks.pages import VIEWS, CropSettings, configuration, crop_annotated_feet, page_scale, read_page
+from foot_landmarks.pages import (
+    SIDE_TRUSTED, VIEWS, CropSettings, configuration, crop_annotated_feet, page_scale, read_page,
+)
 from foot_landmarks.splitting import assign_splits
 from foot_landmarks.validation import (
     REJECTION_COLUMNS,
@@ -164,7 +166,9 @@ def collect_annotations(
 
 def _probe_scan(scan: ScanImage, detect: bool, view: str, analysis_long_side: int, finder: FootFinder | None) -> dict:
     """Decode a scan at low resolution (a truncated file fails here) and, if asked, detect its side:
-    the foot finder's configuration of the page's one foot, mirrored for a view from below."""
+    the foot finder's configuration of the page's one foot, mirrored for a view from below, when
+    the finder is sure of it (hallux-side contrast SIDE_TRUSTED or more: a training label must
+    not be a guess)."""
     out = {"error": None, "width": -1, "height": -1, "side_detected": None, "side_score": np.nan}
     try:
         width, height = scan.size()
@@ -172,7 +176,7 @@ def _probe_scan(scan: ScanImage, detect: bool, view: str, analysis_long_side: in
     except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
         return {**out, "error": f"unreadable image file ({type(exc).__name__}: {exc})"}
     out.update(width=width, height=height)
-    if detect and len(page.feet) == 1:
+    if detect and len(page.feet) == 1 and page.feet[0].side_confidence >= SIDE_TRUSTED:
         found = page.feet[0]
         out.update(side_detected=configuration(found.configuration, view), side_score=found.side_confidence)
     return out
