@@ -42,6 +42,8 @@ run: data finder
 
 test: venv
 	bash scripts/install_browser.sh
+	@# bf16 behaves differently with and without AMX: the log says which CPU ran the tests
+	@echo "CPU:$$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2) ($$(grep -qw amx_bf16 /proc/cpuinfo && echo AMX || echo 'no AMX'))"
 	$(BIN)/python -m pytest -q -n 2 --durations=15
 
 test-fast: venv
