@@ -46,7 +46,7 @@ def _as_probability(maps: np.ndarray) -> np.ndarray:
 def test_two_feet_are_decoded_with_their_axes_and_configurations():
     left = _mirror(RIGHT) + [0, 4]
     maps = _as_probability(target_maps([RIGHT - [8, 0], left + [8, 0]], (64, 64)))
-    feet = decode_feet(maps, np.eye(3), (64, 64))
+    feet = decode_feet(maps, np.eye(3))
     assert len(feet) == 2
     for found, truth in zip(feet, [RIGHT - [8, 0], left + [8, 0]]):  # left to right on the page
         heel, toes = axis_points(truth)
@@ -59,7 +59,7 @@ def test_a_turned_foot_keeps_its_configuration():
     turn = geo.rotation(135, (31.5, 31.5))
     for points in (RIGHT, _mirror(RIGHT)):
         turned = geo.apply_to_points(turn, points)
-        feet = decode_feet(_as_probability(target_maps([turned], (64, 64))), np.eye(3), (64, 64))
+        feet = decode_feet(_as_probability(target_maps([turned], (64, 64))), np.eye(3))
         assert len(feet) == 1
         assert feet[0].configuration == true_configuration(points)
 
@@ -71,7 +71,7 @@ def test_two_touching_feet_are_parted_between_their_heels_and_toes():
     from skimage.measure import label
 
     assert label(maps[0] > 0.5).max() == 1  # one joined region
-    feet = decode_feet(maps, np.eye(3), (64, 64))
+    feet = decode_feet(maps, np.eye(3))
     assert len(feet) == 2
     centres_x = sorted(float(0.5 * (f.heel + f.toes)[0]) for f in feet)
     assert abs(centres_x[1] - centres_x[0] - 13) < 2
@@ -90,7 +90,7 @@ def test_a_stray_heel_response_on_the_ball_does_not_take_the_toes_of_its_foot():
     _, toes = axis_points(second)
     ball = toes + [0, 8]
     maps[1] = np.maximum(maps[1], _gaussian(ball, 1.2 * maps[1].max()))
-    feet = decode_feet(maps, np.eye(3), (64, 64))
+    feet = decode_feet(maps, np.eye(3))
     assert len(feet) == 2
     heel, toes = axis_points(second)
     assert np.linalg.norm(feet[1].heel - heel) < 1.0 and np.linalg.norm(feet[1].toes - toes) < 1.0
@@ -104,14 +104,14 @@ def test_a_heel_response_and_a_toe_response_of_two_feet_across_paper_are_no_foot
     maps = _as_probability(target_maps([RIGHT, other], (64, 64)))
     maps[1] = np.maximum(maps[1], _gaussian(np.array([21.0, 18.0]), 0.5))
     maps[2] = np.maximum(maps[2], _gaussian(np.array([41.0, 46.0]), 0.5))
-    feet = decode_feet(maps, np.eye(3), (64, 64))
+    feet = decode_feet(maps, np.eye(3))
     assert len(feet) == 2
 
 
 def test_a_heel_without_a_toe_response_gets_its_toes_from_its_region_with_a_warning():
     maps = _as_probability(target_maps([RIGHT], (64, 64)))
     maps[2] = 0.0  # toes printed too faintly for the toe map
-    feet = decode_feet(maps, np.eye(3), (64, 64))
+    feet = decode_feet(maps, np.eye(3))
     assert len(feet) == 1
     heel, toes = axis_points(RIGHT)
     axis = (toes - heel) / np.linalg.norm(toes - heel)

@@ -191,7 +191,7 @@ def _feet_regions(probability: np.ndarray, heels: np.ndarray, toes: np.ndarray,
     return out
 
 
-def decode_feet(maps: np.ndarray, to_map: np.ndarray, page_hw: tuple[int, int]) -> list[FoundFoot]:
+def decode_feet(maps: np.ndarray, to_map: np.ndarray) -> list[FoundFoot]:
     """`maps` (5, h, w): region probability, heel, toes, hallux and little-toe heatmaps; `to_map`:
     page px -> map px. Feet sorted left to right on the page.
 
@@ -228,8 +228,6 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray, page_hw: tuple[int, int]) 
         )
         if j >= n_peaks:
             foot.warnings.append("toes placed at the far end of the foot's region (no toe response): check the axis")
-        if warning := edge_warning(foot, page_hw):
-            foot.warnings.append(warning)
         feet.append(foot)
     feet.sort(key=lambda f: float(f.region_points()[:, 0].mean()))
     return feet

@@ -53,23 +53,21 @@ class FootFinder:
     def find(self, gray: np.ndarray) -> list[FoundFoot]:
         """Every foot on a page (uint8 gray, any look, any rotation), left to right: from the
         whole page, then from a closer look at the feet's box where they are small on it (the
-        closer look's answer wins unless it finds fewer feet)."""
+        closer look's answer wins unless it finds fewer feet); a foot reaching the image's edge
+        is warned of."""
         maps, to_map = self.maps(gray)
-        feet = decode_feet(maps, to_map, gray.shape)
+        feet = decode_feet(maps, to_map)
         box = _zoom_box(maps[0] > REGION_LEVEL, to_map, gray.shape)
-        if box is None:
-            return feet
-        x0, y0, x1, y1 = box
-        near = gray[y0:y1, x0:x1]
-        near_maps, near_to_map = self.maps(near)
-        closer = [f.moved(geo.translation(x0, y0)) for f in decode_feet(near_maps, near_to_map, near.shape)]
-        if len(closer) < len(feet):
-            return feet
-        for foot in closer:  # the box's edges are not the image's
-            foot.warnings = [w for w in foot.warnings if not w.startswith("print touches the image edge")]
+        if box is not None:
+            x0, y0, x1, y1 = box
+            near_maps, near_to_map = self.maps(gray[y0:y1, x0:x1])
+            closer = [f.moved(geo.translation(x0, y0)) for f in decode_feet(near_maps, near_to_map)]
+            if len(closer) >= len(feet):
+                feet = closer
+        for foot in feet:
             if warning := edge_warning(foot, gray.shape):
                 foot.warnings.append(warning)
-        return closer
+        return feet
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
