@@ -26,7 +26,7 @@ from foot_landmarks.validation import (
     rejection_table,
 )
 
-OPTIONS = {"image_suffixes": [".jpg", ".png"], "analysis_long_side": 400, "side_min_score": 0.08, "segmentation": {}}
+OPTIONS = {"image_suffixes": [".jpg", ".png"], "analysis_long_side": 400}
 FINDER = FootFinder.bundled()
 
 

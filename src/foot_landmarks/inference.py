@@ -36,9 +36,8 @@ from foot_landmarks import geometry as geo
 from foot_landmarks.anatomy_checks import check_points
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
-from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES
 from foot_landmarks.foot_finder import FootFinder
-from foot_landmarks.landmarks import mirror_side
+from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, mirror_side
 from foot_landmarks.pages import SIDE_TRUSTED, VIEWS, CropSettings, crop_feet, detail_page, page_scale, read_page
 from foot_landmarks.preprocessing import ProcessedPrint
 from foot_landmarks.refinement import PageDetail, refine_to_print, refines
@@ -93,7 +92,7 @@ def mirrored(processed: ProcessedPrint) -> ProcessedPrint:
     """The same foot's crop in the other configuration (a left-right flip, exact)."""
     image, flip = geo.mirror_with_matrix(processed.crop)
     config = "left" if processed.side == "right" else "right"
-    return ProcessedPrint(image, geo.compose(processed.to_crop, flip), None, config, processed.side_source,
+    return ProcessedPrint(image, geo.compose(processed.to_crop, flip), config, processed.side_source,
                           processed.side_confidence, list(processed.warnings))
 
 
@@ -152,7 +151,7 @@ class ScanPredictor:
                     k = doubtful.index(i)
                     processed = mirrored(processed)
                     own_points, own_confidence = points[len(feet) + k], confidence[len(feet) + k]
-                    label = mirror_side(label) if label else label
+                    label = mirror_side(label)
                 processed.side_source = "detected, both configurations tried"
                 processed.warnings.append("side chosen by comparing both configurations: check it")
             settled.append((label, processed, own_points, own_confidence))

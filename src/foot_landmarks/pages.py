@@ -231,7 +231,7 @@ def upright_crop(
     out_width = max(1, round(image.shape[1] * settings.crop_height / image.shape[0]))
     image, to_size = geo.resize_with_matrix(image, (settings.crop_height, out_width))
     steps.append(to_size)
-    return ProcessedPrint(image, geo.compose(*steps), None, config, warnings=list(foot.warnings))
+    return ProcessedPrint(image, geo.compose(*steps), config, warnings=list(foot.warnings))
 
 
 def _without_marks(

@@ -18,9 +18,8 @@ from foot_landmarks import geometry as geo
 class ProcessedPrint:
     """`crop`: uint8, print bright on black, right-foot orientation; `to_crop`: original -> crop."""
 
-    crop: np.ndarray | None
-    to_crop: geo.Matrix | None
-    problem: str | None = None
+    crop: np.ndarray
+    to_crop: geo.Matrix
     side: str | None = None
     side_source: str = "annotation"
     side_confidence: float = 1.0

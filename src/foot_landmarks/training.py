@@ -207,7 +207,7 @@ class StopAtTimeLimit(Callback):
     minutes); the epochs finished so far stay in the history."""
 
     def __init__(self, seconds: float):
-        self.seconds, self.started, self.stopped = seconds, time.perf_counter(), False
+        self.seconds, self.stopped = seconds, False  # the clock starts in before_fit
 
     def before_fit(self):
         self.started = time.perf_counter()

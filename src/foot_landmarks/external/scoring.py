@@ -32,8 +32,8 @@ POINT_COLUMNS = [
 
 
 def annotated_feet(annotations: ViaAnnotations) -> pd.DataFrame:
-    """One row per usable annotated foot: image, foot ("" or left/right), side, dpi, view, kind,
-    points (8, 2), visible (8,), foot_length_px. Feet without all 8 points are left out."""
+    """One row per usable annotated foot: image, foot ("" or left/right), dpi, points (8, 2),
+    visible (8,), foot_length_px. Feet without all 8 points are left out."""
     images = annotations.images.set_index("image")
     rows = []
     points = annotations.points.assign(foot=annotations.points["foot"].fillna("").astype(str))
@@ -44,45 +44,36 @@ def annotated_feet(annotations: ViaAnnotations) -> pd.DataFrame:
         if group[["x", "y"]].isna().any().any():
             continue
         xy = group[["x", "y"]].to_numpy(float)
-        attributes = images.at[image, "attributes"] or {}
         rows.append(
             {
                 "image": image,
                 "foot": foot,
-                "side": foot or images.at[image, "side"],
                 "dpi": float(images.at[image, "dpi"]),
-                "view": str(attributes.get("view", "") or "print"),
-                "kind": str(attributes.get("kind", "") or attributes.get("look", "") or ""),
                 "points": xy,
                 "visible": group["visible"].fillna(1).astype(int).to_numpy(),
                 "foot_length_px": float(foot_length_px(xy[None])[0]),
             }
         )
     return pd.DataFrame(
-        rows, columns=["image", "foot", "side", "dpi", "view", "kind", "points", "visible", "foot_length_px"]
+        rows, columns=["image", "foot", "dpi", "points", "visible", "foot_length_px"]
     )
 
 
 def predicted_feet(landmarks: pd.DataFrame) -> pd.DataFrame:
-    """The landmark table (8 rows per foot) as one row per predicted foot: image, pred_foot,
-    points (8, 2), confidence (8,), low_confidence (8,), and `flags` where the table has them."""
+    """The landmark table (8 rows per foot) as one row per predicted foot: image, points (8, 2),
+    confidence (8,), low_confidence (8,)."""
     if landmarks.empty:
-        return pd.DataFrame(columns=["image", "pred_foot", "points", "confidence", "low_confidence", "flags"])
+        return pd.DataFrame(columns=["image", "points", "confidence", "low_confidence"])
     table = landmarks.assign(foot=landmarks["foot"].fillna("").astype(str))
     rows = []
-    for (image, foot), group in table.groupby(["image", "foot"], sort=True):
+    for (image, _), group in table.groupby(["image", "foot"], sort=True):
         group = group.drop_duplicates("landmark").set_index("landmark").reindex(list(LANDMARK_IDS))
-        flags = ""
-        if "warnings" in group:
-            flags = "; ".join(sorted({str(w) for w in group["warnings"].dropna() if str(w)}))
         rows.append(
             {
                 "image": image,
-                "pred_foot": foot,
                 "points": group[["x_px", "y_px"]].to_numpy(float),
                 "confidence": group["confidence"].to_numpy(float),
                 "low_confidence": group["low_confidence"].fillna(False).astype(bool).to_numpy(),
-                "flags": flags,
             }
         )
     return pd.DataFrame(rows)
@@ -90,7 +81,7 @@ def predicted_feet(landmarks: pd.DataFrame) -> pd.DataFrame:
 
 def match_feet(truth: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
     """`truth` (annotated_feet) with the predicted foot assigned to each: columns pred_points,
-    confidence, low_confidence, flags, found. Unfound feet keep NaN points."""
+    confidence, low_confidence, found. Unfound feet keep NaN points."""
     out = []
     predicted_by_image = {image: group.reset_index(drop=True) for image, group in predicted.groupby("image")}
     for image, feet in truth.groupby("image", sort=True):
@@ -112,11 +103,9 @@ def match_feet(truth: pd.DataFrame, predicted: pd.DataFrame) -> pd.DataFrame:
                 {
                     **foot.to_dict(),
                     "found": found,
-                    "pred_foot": candidates.at[j, "pred_foot"] if found else None,
                     "pred_points": candidates.at[j, "points"] if found else np.full((8, 2), np.nan),
                     "confidence": candidates.at[j, "confidence"] if found else np.full(8, np.nan),
                     "low_confidence": candidates.at[j, "low_confidence"] if found else np.zeros(8, bool),
-                    "flags": candidates.at[j, "flags"] if found else "",
                 }
             )
     return pd.DataFrame(out)

@@ -24,6 +24,7 @@ PEAK_LEVEL = 0.25  # of a heatmap's 0-1 scale: a weaker heel / toe peak is no fo
 MIN_REGION_PX = 12  # map px
 PAIR_SUPPORT = 0.6  # mean region probability along a heel-to-toe segment of one foot
 JOINED_SHARE = 0.85  # of that segment in the region (its ends may lie on the region's rim)
+PLACED_FROM_ANNOTATION = "not found by the foot finder: placed from its annotation"
 MIN_LENGTH_SHARE = 0.5  # of the page's longest foot: a shorter heel-to-toe pair is no foot
 
 
@@ -73,7 +74,7 @@ def foot_from_points(points: np.ndarray, configuration: str, grid_px: float) -> 
     region = region_mask(geo.apply_to_points(to_map, points), (size, size))
     heel, toes = axis_points(points)
     return FoundFoot(heel, toes, points[0], configuration, 1.0, 1.0, region, to_map,
-                     ["not found by the foot finder: placed from its annotation"])
+                     [PLACED_FROM_ANNOTATION])
 
 
 def _disk(shape: tuple[int, int], centre: np.ndarray, radius: float) -> np.ndarray:

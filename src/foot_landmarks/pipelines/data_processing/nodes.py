@@ -26,6 +26,7 @@ from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.io.via import ViaAnnotations, ViaFormatError
 from foot_landmarks.landmarks import LANDMARK_IDS, SIDES
 from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.foot_finder.decoding import PLACED_FROM_ANNOTATION
 from foot_landmarks.pages import (
     SIDE_TRUSTED, VIEWS, CropSettings, configuration, crop_annotated_feet, page_scale, read_page,
 )
@@ -319,7 +320,7 @@ def _clean_and_crop(
     return {
         "problem": None,
         "feet": {
-            foot: {"problem": None, "crop": p.crop, "to_crop": p.to_crop, "warnings": "; ".join(p.warnings)}
+            foot: {"crop": p.crop, "to_crop": p.to_crop, "warnings": "; ".join(p.warnings)}
             for foot, p in processed.items()
         },
         "feet_found": len(page.feet),
@@ -426,9 +427,6 @@ def clean_prints(
             continue
         for row in group.to_dict("records"):
             foot = result["feet"][row["foot"]]
-            if foot["problem"]:
-                rows.append((dataset, image, foot["problem"]))
-                continue
             crop, to_crop = foot["crop"], foot["to_crop"]
             points = geo.apply_to_points(to_crop, np.asarray(row["points_orig"], float))
             if problem := points_off_crop(points, row["visible"], crop.shape) or points_off_print(points, row["visible"], crop):
@@ -454,7 +452,7 @@ def clean_prints(
                 }
             )
             crops[sample_id] = Image.fromarray(crop, mode="L")
-    missed = sum("not found by the foot finder" in str(r.get("page_warnings", "")) for r in processed)
+    missed = sum(PLACED_FROM_ANNOTATION in str(r.get("page_warnings", "")) for r in processed)
     log.info("cleaning: %d crops, %d rejections; the foot finder missed %d of the feet", len(crops), len(rows), missed)
     return pd.DataFrame(processed), crops, rejection_table(rows, "cleaning")
 

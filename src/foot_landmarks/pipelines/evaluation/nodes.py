@@ -63,7 +63,8 @@ def _crop_to_input(row, to_input: np.ndarray) -> np.ndarray:
     return compose(invert(np.asarray(row.to_crop, dtype=float)), to_input)
 
 
-def _load_crop(crops: dict, sample_id: str) -> np.ndarray:
+def load_crop(crops: dict, sample_id: str) -> np.ndarray:
+    """A foot's crop (uint8 gray) from the `crops` partitions (loaded lazily or not)."""
     crop = crops[sample_id]
     return np.asarray((crop() if callable(crop) else crop).convert("L"))
 
@@ -112,7 +113,7 @@ def _as_inference_makes_them(
     out = np.array(points, copy=True)
     read = (None, None)  # the feet of one scan are neighbours: its page is read once for them
     for i, (row, to_input) in enumerate(zip(rows.itertuples(), model_input["to_input"][idx])):
-        crop = _load_crop(crops, row.Index)
+        crop = load_crop(crops, row.Index)
         crop_to_input = _crop_to_input(row, to_input)
         on_crop = apply_to_points(invert(crop_to_input), points[i])
         if refines(config, getattr(row, "page_kind", None), on_sheet=_on_sheet(row)):
@@ -137,7 +138,7 @@ def predict_geometric_landmarks(samples: pd.DataFrame, crops: dict, model_input:
     rows = samples.set_index("sample_id").loc[model_input["sample_id"][idx]]
     points, confidence = [], []
     for row, to_input in zip(rows.itertuples(), model_input["to_input"][idx]):
-        p, c = predict_geometric(_load_crop(crops, row.Index), side="right")
+        p, c = predict_geometric(load_crop(crops, row.Index), side="right")
         points.append(apply_to_points(_crop_to_input(row, to_input), p))
         confidence.append(c)
     return _predictions(model_input, idx, {"geometric": (np.array(points), np.array(confidence))})

@@ -22,6 +22,7 @@ from PIL import Image
 from foot_landmarks import adaptation
 from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.geometry import apply_to_points
+from foot_landmarks.pipelines.evaluation.nodes import load_crop
 from foot_landmarks.plotting import figure_to_image
 from foot_landmarks.tracking import HELD_OUT_RULE, load_registered_detector, log_variant_run, promote_on_held_out
 
@@ -235,8 +236,7 @@ def draw_sheet_overlays(points: pd.DataFrame, real_samples: pd.DataFrame, real_c
     out = {}
     for item in points.itertuples():
         row = rows.loc[item.sample_id]
-        crop = real_crops[item.sample_id]
-        crop = np.asarray((crop() if callable(crop) else crop).convert("L"))
+        crop = load_crop(real_crops, item.sample_id)
         to_crop = np.asarray(row["to_crop"], float)
         fig, ax = plt.subplots(figsize=(3.2, 3.2 * crop.shape[0] / max(crop.shape[1], 1)))
         ax.imshow(crop, cmap="gray")
