@@ -52,3 +52,26 @@ def test_random_rotation_keeps_points_on_their_dots_and_stays_within_limit():
     m = rotation_scale_matrices(500, h, w, 3.0, generator=torch.Generator().manual_seed(0))
     angles = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
     assert angles.abs().max() <= 3.0 and angles.abs().max() > 2.5
+
+
+def test_marks_touching_the_print_start_at_a_toe_tip_or_the_heel_and_leave_other_images_alone():
+    from foot_landmarks.augment import touching_marks
+
+    h, w = 256, 128
+    # an upright right foot's points (input px): toes 1-5, forefoot sides, heel
+    points = torch.tensor([[40, 30], [55, 26], [68, 30], [80, 36], [90, 45], [30, 80], [100, 90], [64, 240]],
+                          dtype=torch.float32).repeat(24, 1, 1)
+    blank = torch.zeros(24, 1, h, w)
+    assert torch.equal(touching_marks(blank, points, 0.0), blank)
+    marked = touching_marks(blank, points, 1.0, torch.Generator().manual_seed(1))
+    assert torch.equal(blank, torch.zeros_like(blank))  # the input is not drawn on
+    anchors = points[0, [0, 1, 2, 3, 4, 7]]
+    yy, xx = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
+    for image in marked[:, 0]:
+        ink = torch.nonzero(image > 0.2).flip(-1).float()  # (x, y) of the mark
+        assert len(ink) > 0
+        # it touches the print where a point is: some mark pixel within 1.5 px of a toe tip or the heel
+        assert torch.cdist(anchors, ink).min() <= 1.5
+    half = touching_marks(blank, points, 0.5, torch.Generator().manual_seed(2))
+    changed = (half.flatten(1) > 0).any(dim=1)
+    assert 0 < int(changed.sum()) < 24

@@ -10,9 +10,11 @@ from foot_landmarks.geometry import apply_to_points, compose, scale_matrix
 from foot_landmarks.refinement import (
     PageDetail,
     PrintRefinement,
+    bar_parts,
     landmark_directions,
     refine_to_print,
     refines,
+    thin_strokes,
 )
 
 HEIGHT, WIDTH = 400, 200
@@ -251,3 +253,46 @@ def test_with_fewer_than_five_toe_prints_the_networks_toes_are_kept():
     start[3] = truth()[2] + [1.0, 2.0]  # toe 4's point on toe 3
     refined = refine_to_print(four_toes, start)
     assert np.linalg.norm(refined[3] - truth()[2]) < 1.0  # refined on the toe the network chose
+
+
+# Marks stuck to the print (foot_landmarks.refinement.thin_strokes, bar_parts). On this 400 px crop
+# a stroke is at most ~4.4 px wide and reaches 4.4 px or more from the print's body.
+def test_a_pen_tick_stuck_to_the_hallux_tip_is_not_its_extreme():
+    tip = truth()[0]
+    tick = (tip[0] + 6, tip[1] - 9, 1.0, 9.5)  # 2 px wide, from the toe's rim 19 px outward
+    for detail in (None, PageDetail(*_scan_and_crop(0.0, extra=[tick])[1:])):
+        refined = refine_to_print(render(extra=[tick]), truth(), detail=detail)
+        # without the rule the extreme along the axis within the radius is on the tick, ~8 px up
+        assert np.linalg.norm(refined[0] - tip) < 1.0, (detail is not None, refined[0], tip)
+
+
+def test_a_ruler_bar_just_below_the_heel_does_not_take_the_heel_point():
+    heel = truth()[7]
+    bar = (heel[0], heel[1] + 6, 45, 2)  # a separate bar 4 px below the heel, 90 x 4 px
+    start = truth()
+    start[7] += [0.0, 3.5]  # the network's point between the heel and the bar: nearer the bar
+    for detail in (None, PageDetail(*_scan_and_crop(0.0, extra=[bar])[1:])):
+        refined = refine_to_print(render(extra=[bar]), start, detail=detail)
+        assert np.linalg.norm(refined[7] - heel) < 1.0, (detail is not None, refined[7], heel)
+
+
+def test_strokes_are_thin_pieces_reaching_away_from_the_print_and_a_ragged_edge_is_none():
+    yy, xx = np.mgrid[:200, :200]
+    disk_mask = (xx - 100) ** 2 + (yy - 100) ** 2 < 50**2
+    ragged = disk_mask | (((xx - 100) ** 2 + (yy - 100) ** 2 < 53**2) & (np.random.default_rng(0).random((200, 200)) < 0.5))
+    assert not thin_strokes(ragged, 4.0, 8.0).any()
+    ticked = ragged.copy()
+    ticked[20:52, 99:102] = True  # a 3 px tick from the rim 30 px up
+    strokes = thin_strokes(ticked, 4.0, 8.0)
+    assert strokes[20:45, 99:102].all() and not strokes[60:, :].any()
+    wide = ragged.copy()
+    wide[20:52, 90:111] = True  # as long, but as wide as a toe: print
+    assert not thin_strokes(wide, 4.0, 8.0).any()
+
+
+def test_a_long_narrow_part_is_a_bar_and_a_toe_is_not():
+    parts = label(render(extra=[(100, 390, 45, 2)]) > 127)
+    bars = bar_parts(parts)
+    assert len(bars) == 1
+    rows, _ = np.nonzero(parts == bars[0])
+    assert rows.min() >= 387  # the bar, not a toe or the sole

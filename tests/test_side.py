@@ -11,7 +11,7 @@ from PIL import Image
 from stand_ins import GeometricDetector
 
 from foot_landmarks.foot_finder import FootFinder
-from foot_landmarks.inference import ScanPredictor, configuration_score, toe_order_agrees
+from foot_landmarks.inference import ScanPredictor, configuration_score, flag_doubtful_foot, toe_order_agrees
 from foot_landmarks.synthetic.generate import generate_dataset
 
 
@@ -62,3 +62,37 @@ def test_the_configuration_score_prefers_toes_in_medial_to_lateral_order():
     mirrored[:5, 0] = in_order[:5, 0][::-1]
     assert toe_order_agrees(in_order) and not toe_order_agrees(mirrored)
     assert configuration_score(in_order, np.full(8, 0.5)) > configuration_score(mirrored, np.full(8, 0.6))
+
+
+class WeakDetector(GeometricDetector):
+    """The geometric stand-in, with weak heatmaps (confidence 0.1) for its first `weak` points
+    and strong ones (0.9) for the rest."""
+
+    def __init__(self, weak: int):
+        super().__init__(refine="none")
+        self.weak = weak
+
+    def predict(self, images):
+        points, _ = super().predict(images)
+        confidence = np.full((len(images), 8), 0.9)
+        confidence[:, : self.weak] = 0.1
+        return points, confidence
+
+
+def test_a_foot_with_most_points_unsure_has_every_point_flagged(ink_page):
+    path, side = ink_page
+    table = ScanPredictor(WeakDetector(weak=6)).predict_scan(path, dpi=100.0, side=side)
+    assert len(table) == 8 and table[["x_px", "y_px"]].notna().all().all()
+    assert table["low_confidence"].all()  # 6 weak points: the two strong ones are doubtful too
+    assert "most points unsure" in table["warnings"].iloc[0]
+    sure = ScanPredictor(WeakDetector(weak=0)).predict_scan(path, dpi=100.0, side=side)
+    assert not sure["low_confidence"].any() and "most points unsure" not in sure["warnings"].iloc[0]
+
+
+def test_a_foot_is_doubtful_as_a_whole_from_half_of_its_points_on():
+    def flagged(n_low):
+        return flag_doubtful_foot(np.arange(8) < n_low)
+
+    assert flagged(3)[0].sum() == 3 and flagged(3)[1] is None
+    assert flagged(4)[0].all() and "most points unsure" in flagged(4)[1]
+    assert flagged(8)[0].all() and flagged(8)[1] is None  # every point already flagged: nothing to add

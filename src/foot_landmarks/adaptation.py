@@ -172,12 +172,14 @@ def predict_feet(detector: LandmarkDetector, feet: pd.DataFrame, crops: Mapping,
 
 
 ERROR_COLUMNS = ["sample_id", "dataset", "image", "foot", "subject", "look", "has_dpi", "n_points", "error_pct",
-                 "error_mm", "worst_point_pct"]
+                 "error_mm", "worst_point_pct", "n_within_2pct"]
+WITHIN_PCT = 2.0  # issue 18's bar for a point on real feet: within 2 % of the foot length
 
 
 def foot_errors(feet: pd.DataFrame, sample_ids: Sequence[str], points: np.ndarray) -> pd.DataFrame:
     """One row per foot: its mean error over its visible points in % of its foot length and in
-    mm (nan without a scale), its worst point, and whether it has a dpi."""
+    mm (nan without a scale), its worst point, how many points lie within WITHIN_PCT of the foot
+    length, and whether it has a dpi."""
     if not len(sample_ids):
         return pd.DataFrame(columns=ERROR_COLUMNS)
     rows = feet.set_index("sample_id").loc[list(sample_ids)]
@@ -203,6 +205,7 @@ def foot_errors(feet: pd.DataFrame, sample_ids: Sequence[str], points: np.ndarra
         "error_pct": mean_pct,
         "error_mm": mean_mm,
         "worst_point_pct": np.where(visible, pct, -np.inf).max(axis=1),
+        "n_within_2pct": (visible & (pct <= WITHIN_PCT)).sum(axis=1),
     }, columns=ERROR_COLUMNS)
 
 
@@ -223,6 +226,12 @@ def mean_error(errors: pd.DataFrame, unit: str | None = None, scaled_only: bool 
     if not counted.any():
         return math.nan
     return float((values[counted] * weights[counted]).sum() / weights[counted].sum())
+
+
+def share_within(errors: pd.DataFrame) -> float:
+    """% of the feet's visible points within WITHIN_PCT of the foot length (nan without points)."""
+    n = float(errors["n_points"].sum())
+    return 100 * float(errors["n_within_2pct"].sum()) / n if n else math.nan
 
 
 def score(detector: LandmarkDetector, feet: pd.DataFrame, crops: Mapping, raw_images: Mapping | None = None,
@@ -297,10 +306,11 @@ def leave_one_sheet_out(base: LandmarkDetector, real: pd.DataFrame, samples: pd.
                         raw_images: Mapping | None, params: Mapping) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For each sheet (image) of the real set: fine-tune `base` on the feet of the other sheets
     (mixed with generated feet as in the `finetune` pipeline) and score the sheet's feet before
-    (`base`) and after, in % of the foot length.
+    (`base`) and after, in % of the foot length, with the share of points within 2 % of it.
 
     `crops` holds the real set's crops and the generated ones. Returns the table (image, n_feet,
-    n_train_feet, error_before_pct, error_after_pct, minutes) and the per-foot points (sample_id,
+    n_train_feet, error_before_pct, error_after_pct, points, within_2pct_before, within_2pct_after,
+    minutes) and the per-foot points (sample_id,
     image, before, after: (8, 2) original px) for overlays."""
     refine = bool(params.get("refine", True))
     ids, before_points = predict_feet(base, real, crops, raw_images, refine)
@@ -319,13 +329,15 @@ def leave_one_sheet_out(base: LandmarkDetector, real: pd.DataFrame, samples: pd.
         rows.append({
             "image": image, "n_feet": len(sheet), "n_train_feet": len(others),
             "error_before_pct": mean_error(error_before, PERCENT), "error_after_pct": mean_error(error_after, PERCENT),
+            "points": int(error_after["n_points"].sum()),
+            "within_2pct_before": share_within(error_before), "within_2pct_after": share_within(error_after),
             "minutes": minutes,
         })
         points += [{"sample_id": i, "image": image, "before": before[i], "after": a} for i, a in zip(after_ids, after_points)]
         log.info("leave one sheet out: %s (%d feet): %.2f %% -> %.2f %% of the foot length (%.1f min)", image,
                  len(sheet), rows[-1]["error_before_pct"], rows[-1]["error_after_pct"], minutes)
     table = pd.DataFrame(rows, columns=["image", "n_feet", "n_train_feet", "error_before_pct", "error_after_pct",
-                                        "minutes"])
+                                        "points", "within_2pct_before", "within_2pct_after", "minutes"])
     return table, pd.DataFrame(points, columns=["sample_id", "image", "before", "after"])
 
 

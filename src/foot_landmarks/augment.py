@@ -64,3 +64,70 @@ def random_rotate(
     b, _, h, w = images.shape
     m = rotation_scale_matrices(b, h, w, max_degrees, max_scale, generator, images.device)
     return warp_batch(images, m), transform_points(points, m)
+
+
+# Marks touching the print (training only): a pen tick at a toe tip or the heel, a printed ruler
+# bar across the toes or the heel, as clinics' sheets have them and the generator's one-foot
+# pages do not. Sizes are fractions of the image height (a crop ~275 mm tall): a tick 3-10 mm long
+# and 0.4-0.8 mm wide, a bar 20-55 mm long and 1.4-4 mm thick, its inner edge from 1.5 mm into the
+# print to just touching it. Brightness as a print's (images: print bright on black).
+TICK_LENGTH, TICK_WIDTH = (0.011, 0.036), (0.0015, 0.003)
+BAR_LENGTH, BAR_THICKNESS, BAR_OVERLAP = (0.07, 0.2), (0.005, 0.0145), (0.0, 0.0055)
+MARK_BRIGHTNESS = (0.45, 0.95)
+TOE_ROWS, HEEL_ROW = (0, 1, 2, 3, 4), 7  # rows of points 1-5 and 8 (LANDMARKS.md)
+
+
+def _segment_coverage(height: int, width: int, a: torch.Tensor, b: torch.Tensor, half_width: float) -> torch.Tensor:
+    """(H, W) coverage 0-1 of a stroke from a to b (x, y px) of `half_width` px (antialiased 1 px)."""
+    ys, xs = torch.meshgrid(torch.arange(height, dtype=torch.float32), torch.arange(width, dtype=torch.float32), indexing="ij")
+    p = torch.stack([xs, ys], dim=-1)
+    ab = b - a
+    t = ((p - a) @ ab / ab.dot(ab).clamp(min=1e-6)).clamp(0, 1)
+    distance = (p - (a + t[..., None] * ab)).norm(dim=-1)
+    return (half_width + 0.5 - distance).clamp(0, 1)
+
+
+def _uniform(bounds: tuple[float, float], generator: torch.Generator | None) -> float:
+    return bounds[0] + (bounds[1] - bounds[0]) * float(torch.rand(1, generator=generator))
+
+
+def touching_marks(
+    images: torch.Tensor, points: torch.Tensor, share: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """A `share` of the (B, 1, H, W) images (0-1, print bright) get a mark touching the print at
+    one of their (B, 8, 2) points: a pen tick from a toe tip or the heel outward, or a ruler bar
+    across the toe line or the heel. The points stay where they are: a mark is not print."""
+    if share <= 0:
+        return images
+    out = images.clone()
+    b, _, h, w = images.shape
+    for i in range(b):
+        if float(torch.rand(1, generator=generator)) >= share:
+            continue
+        p = points[i].float().cpu()
+        axis = p[TOE_ROWS[1]] - p[HEEL_ROW]  # heel -> second toe: distal
+        if not torch.isfinite(axis).all() or axis.norm() < 1:
+            continue
+        distal = axis / axis.norm()
+        at_heel = float(torch.rand(1, generator=generator)) < 0.35
+        row = HEEL_ROW if at_heel else TOE_ROWS[int(torch.randint(len(TOE_ROWS), (1,), generator=generator))]
+        outward = -distal if at_heel else distal
+        anchor = p[row]
+        if float(torch.rand(1, generator=generator)) < 0.5:  # a tick, slanted up to 35 degrees
+            angle = math.radians(_uniform((-35, 35), generator))
+            rot = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+            end = anchor + (rot @ outward) * _uniform(TICK_LENGTH, generator) * h
+            coverage = _segment_coverage(h, w, anchor, end, 0.5 * _uniform(TICK_WIDTH, generator) * h)
+        else:  # a bar across the axis, its inner edge at or inside the print's extreme
+            if not at_heel:  # across the toe line: at its most distal tip
+                anchor = p[list(TOE_ROWS)][torch.argmax(p[list(TOE_ROWS)] @ distal)]
+            thickness = _uniform(BAR_THICKNESS, generator) * h
+            across = torch.stack([-outward[1], outward[0]])
+            centre = anchor + outward * (0.5 * thickness - _uniform(BAR_OVERLAP, generator) * h)
+            length = _uniform(BAR_LENGTH, generator) * h
+            centre = centre + across * _uniform((-0.3, 0.3), generator) * length  # the anchor stays under it
+            half = across * 0.5 * length
+            coverage = _segment_coverage(h, w, centre - half, centre + half, 0.5 * thickness)
+        brightness = _uniform(MARK_BRIGHTNESS, generator)
+        out[i, :] = torch.maximum(out[i, :], coverage.to(out.device, out.dtype) * brightness)
+    return out

@@ -51,6 +51,12 @@ LANDMARK_COLUMNS = [
 ERROR_COLUMNS = ["image", "error"]
 
 
+# Where at least this share of a foot's points is unsure, the foot is: every point is flagged.
+# Half: on the generated validation and test feet no foot has more than one weak point; on
+# outside prints such feet are the misread ones (benchmarks/RESULTS.md).
+MOSTLY_UNSURE = 0.5
+
+
 class ScanError(ValueError):
     """A scan that cannot be read or holds no usable foot print."""
 
@@ -74,6 +80,15 @@ def file_dpi(path: str | Path) -> float | None:
     except OSError:
         return None
     return value if value > 1 else None
+
+
+def flag_doubtful_foot(low: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """A foot's low-confidence flags (a bool per point), all set where at least MOSTLY_UNSURE of
+    them are (the foot as a whole may be misread: side, axis), with the warning that says so."""
+    low = np.asarray(low, bool)
+    if low.all() or low.mean() < MOSTLY_UNSURE:
+        return low, None
+    return np.ones_like(low), "most points unsure: check the whole foot"
 
 
 def toe_order_agrees(points: np.ndarray) -> bool:
@@ -214,6 +229,10 @@ class ScanPredictor:
             flags = [""] * len(on_crop)
             if self.detector.config.get("anatomy_checks", True):
                 on_crop, flags = check_points(processed.crop, on_crop)
+            # a weak heatmap peak, or a point the anatomy checks moved or doubt
+            low = (confidence < self.low_confidence) | np.array([bool(f) for f in flags])
+            low, doubt = flag_doubtful_foot(low)
+            warnings = processed.warnings + ([doubt] if doubt else [])
             points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)
             mm = geo.apply_to_points(to_mm, points)
             side_source = processed.side_source
@@ -231,15 +250,14 @@ class ScanPredictor:
                         "x_mm": mm[:, 0],
                         "y_mm": mm[:, 1],
                         "confidence": confidence,
-                        # a weak heatmap peak, or a point the anatomy checks moved or doubt
-                        "low_confidence": (confidence < self.low_confidence) | np.array([bool(f) for f in flags]),
+                        "low_confidence": low,
                         "side": processed.side,
                         "side_source": side_source,
                         "side_confidence": processed.side_confidence,
                         "dpi": dpi,
                         "scale_source": scale_source,
                         "flags": flags,
-                        "warnings": "; ".join(processed.warnings),
+                        "warnings": "; ".join(warnings),
                     },
                     columns=LANDMARK_COLUMNS,
                 )

@@ -243,6 +243,8 @@ def test_leave_one_sheet_out_never_trains_on_the_sheet_it_scores(monkeypatch):
     length = np.linalg.norm(POINTS[:5] - POINTS[7], axis=1).max()
     assert table["error_before_pct"].tolist() == pytest.approx([300 / length] * 6)
     assert table["error_after_pct"].tolist() == pytest.approx([100 / length] * 6)
+    # every point 3 px (more than 2 % of 100 px) off before, 1 px after
+    assert (table["within_2pct_before"] == 0).all() and (table["within_2pct_after"] == 100).all()
     assert len(points) == 6
 
 

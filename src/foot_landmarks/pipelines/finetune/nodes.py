@@ -264,3 +264,6 @@ def log_adaptation_table(table: pd.DataFrame, name: str) -> None:
         for column in ("error_before_pct", "error_after_pct"):
             if column in table and len(table):
                 mlflow.log_metric(f"mean_{column}", float(table[column].mean()))
+        for column in ("within_2pct_before", "within_2pct_after"):  # over all points, not per sheet
+            if column in table and len(table):
+                mlflow.log_metric(column, float((table[column] * table["points"]).sum() / table["points"].sum()))
