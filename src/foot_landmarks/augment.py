@@ -12,6 +12,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from foot_landmarks.landmarks import HEEL, TOE_IDS
+
 
 def rotation_scale_matrices(
     n: int, height: int, width: int, max_degrees: float, max_scale: float = 0.0,
@@ -74,7 +76,7 @@ def random_rotate(
 TICK_LENGTH, TICK_WIDTH = (0.011, 0.036), (0.0015, 0.003)
 BAR_LENGTH, BAR_THICKNESS, BAR_OVERLAP = (0.07, 0.2), (0.005, 0.0145), (0.0, 0.0055)
 MARK_BRIGHTNESS = (0.45, 0.95)
-TOE_ROWS, HEEL_ROW = (0, 1, 2, 3, 4), 7  # rows of points 1-5 and 8 (LANDMARKS.md)
+TOE_ROWS, HEEL_ROW = [k - 1 for k in TOE_IDS], HEEL - 1  # rows of the toe tips and the heel point
 
 
 def _segment_coverage(height: int, width: int, a: torch.Tensor, b: torch.Tensor, half_width: float) -> torch.Tensor:
@@ -120,7 +122,7 @@ def touching_marks(
             coverage = _segment_coverage(h, w, anchor, end, 0.5 * _uniform(TICK_WIDTH, generator) * h)
         else:  # a bar across the axis, its inner edge at or inside the print's extreme
             if not at_heel:  # across the toe line: at its most distal tip
-                anchor = p[list(TOE_ROWS)][torch.argmax(p[list(TOE_ROWS)] @ distal)]
+                anchor = p[TOE_ROWS][torch.argmax(p[TOE_ROWS] @ distal)]
             thickness = _uniform(BAR_THICKNESS, generator) * h
             across = torch.stack([-outward[1], outward[0]])
             centre = anchor + outward * (0.5 * thickness - _uniform(BAR_OVERLAP, generator) * h)

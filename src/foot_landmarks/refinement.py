@@ -210,9 +210,8 @@ def bar_parts(parts: np.ndarray, elongation: float = BAR_ELONGATION) -> list[int
     ]
 
 
-def _beside_strokes(xy: np.ndarray, strokes: np.ndarray) -> np.ndarray:
-    """Bool per point (x, y): on or within 2 px of a `strokes` pixel."""
-    near = ndimage.binary_dilation(strokes, iterations=2)
+def _on_strokes(xy: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Bool per point (x, y): on a pixel of `near` (the strokes grown by 2 px, PrintOutline)."""
     cols = np.clip(np.round(xy[:, 0]).astype(int), 0, near.shape[1] - 1)
     rows = np.clip(np.round(xy[:, 1]).astype(int), 0, near.shape[0] - 1)
     return near[rows, cols]
@@ -236,6 +235,8 @@ class PrintOutline:
         pieces = label(strokes, connectivity=2)
         inked = np.flatnonzero(np.asarray(ndimage.median(self.smooth, pieces, np.arange(1, pieces.max() + 1))) >= self.level)
         self.strokes = np.isin(pieces, inked + 1)
+        # outline points on or within 2 px of a stroke are left out (grown once: asked per part and point)
+        self.near_strokes = ndimage.binary_dilation(self.strokes, iterations=2) if self.strokes.any() else None
         # for every pixel, the nearest print pixel not on a bar: which part a point belongs to
         candidates = mask & ~np.isin(self.parts, bar_parts(self.parts))
         candidates = candidates if candidates.any() else mask
@@ -314,7 +315,7 @@ class PrintOutline:
             region = ndimage.binary_dilation(self.parts[r0:r1, c0:c1] == part, iterations=OUTLINE_MARGIN_PX)
             # other parts and the background read as 0
             xy = _contour(self.smooth[r0:r1, c0:c1], region, self.level, 0.0, c0, r0)
-            self._outlines[part] = xy[~_beside_strokes(xy, self.strokes)] if len(xy) and self.strokes.any() else xy
+            self._outlines[part] = xy[~_on_strokes(xy, self.near_strokes)] if len(xy) and self.near_strokes is not None else xy
         return self._outlines[part]
 
 
@@ -342,20 +343,20 @@ def _window_outline(image: np.ndarray, centre: np.ndarray, radius: float) -> np.
 
 
 def _extreme_on_page(
-    detail: PageDetail, start: np.ndarray, direction: np.ndarray, radius: float, strokes: np.ndarray
+    detail: PageDetail, start: np.ndarray, direction: np.ndarray, radius: float, near_strokes: np.ndarray | None
 ) -> np.ndarray | None:
     """Stage 2 for one point (crop px in, crop px out): the extreme along `direction` of the
     page's outline within `radius` (crop px) of `start`, less where it runs on or beside the
-    crop's `strokes` (decided on the crop, whose print is smoothed and filled, not on the page's
+    crop's strokes (`near_strokes`: PrintOutline's; decided on the crop, whose print is smoothed and filled, not on the page's
     ridges and pores); None when there is none."""
     on_page = apply_to_points(detail.crop_to_image, np.stack([start, start + direction]))
     step = on_page[1] - on_page[0]
     scale = float(np.linalg.norm(step))  # page px per crop px, along the direction
     outline = _window_outline(detail.image, on_page[0], radius * scale)
     outline = outline[np.hypot(*(outline - on_page[0]).T) <= radius * scale]
-    if len(outline) and strokes.any():
+    if len(outline) and near_strokes is not None:
         on_crop = apply_to_points(invert(detail.crop_to_image), outline)
-        outline = outline[~_beside_strokes(on_crop, strokes)]
+        outline = outline[~_on_strokes(on_crop, near_strokes)]
     if not len(outline):
         return None
     extreme = flat_run_extreme(outline, step / scale, FLAT_RUN_TOLERANCE_PX)
@@ -408,7 +409,7 @@ def refine_to_print(
         if part == 0:
             continue
         # within the point's radius of its crop extreme (a renumbered toe's too)
-        on_page = _extreme_on_page(detail, refined[k], directions[k], radii[k], outline.strokes)
+        on_page = _extreme_on_page(detail, refined[k], directions[k], radii[k], outline.near_strokes)
         if on_page is not None:
             refined[k] = on_page
     return refined
