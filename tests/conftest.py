@@ -22,6 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # An untrained light detector at a small input: loads and predicts in about a second on a CPU.
 TINY_DETECTOR = {"architecture": "light", "encoder": "resnet18", "encoder_weights": "none", "input_size": [64, 32],
                  "stride": 4, "decoder_channels": 16, "sigma": 1.5, "decoder": "dark"}
+TINY_DETECTOR_SEED = 0  # its int8 weights give 8 spread points on the registry's scan
 
 
 TINY_HISTORY = pd.DataFrame({"epoch": [1, 2], "train_loss": [1.0, 0.5], "valid_loss": [1.2, 0.7], "valid_nmae": [0.2, 0.1]})
@@ -69,6 +70,7 @@ def tiny_registry_store(tmp_path_factory) -> TinyRegistry:
     """A SQLite MLflow store where foot_landmarks.tracking.log_variant_run registered an untrained
     tiny detector as version 1 of the project's model, with the champion alias (made once)."""
     import mlflow
+    import torch
 
     from foot_landmarks.detector import LandmarkDetector
     from foot_landmarks.synthetic import generate_dataset
@@ -90,9 +92,14 @@ def tiny_registry_store(tmp_path_factory) -> TinyRegistry:
         # the variant's own experiment, active as kedro-mlflow makes the project's
         experiment = client.create_experiment("tiny", artifact_location=(root / "artifacts").as_uri())
         mlflow.set_experiment(experiment_id=experiment)
+        # Seeded weights: 2 of 400 unseeded draws put points 8 and 2 on the same pixel of the
+        # scan, a foot without an axis that the clinical step rightly refuses.
+        with torch.random.fork_rng():
+            torch.manual_seed(TINY_DETECTOR_SEED)
+            detector = LandmarkDetector.create(TINY_DETECTOR)
         with mlflow.start_run():  # as under `kedro run`: the variant's run is nested
             logged = log_variant_run(
-                variant="tiny", detector=LandmarkDetector.create(TINY_DETECTOR), history=TINY_HISTORY,
+                variant="tiny", detector=detector, history=TINY_HISTORY,
                 metrics={registry["champion_metric"]: 5.0, "test_mre_mm": float("nan")},
                 tables={"per_landmark_test.csv": TINY_TABLE}, figures={},
                 params={"model": TINY_DETECTOR, "data_fingerprint": "tiny"}, registry=registry,
