@@ -198,3 +198,38 @@ def test_a_sheet_photographed_from_afar_is_looked_at_again_closer():
     for truth in truths:  # every foot's heel centre has a found heel near it
         heel, _ = axis_points(truth)
         assert min(np.linalg.norm(f.heel - heel) for f in found) < 0.1 * foot_length(truth)
+
+
+
+@pytest.mark.parametrize("kind", ["ink page", "scanned form"])
+def test_a_pale_print_is_found(tmp_path, ink_pages, forms, finder, kind):
+    """Ink at 8 % of its contrast against the paper (a dry mat, a faded scan): every foot is
+    still found, each in its own crop."""
+    page, feet, _ = ink_pages[0] if kind == "ink page" else forms[1][0]
+    paper = _paper(page)
+    pale = np.clip(np.rint(paper - (paper - page.astype(float)) * 0.08), 0, 255).astype(np.uint8)
+    _assert_each_foot_in_its_own_crop(_save(tmp_path, "pale.png", pale), feet, finder)
+
+def _crop_of(path: str, finder: FootFinder) -> np.ndarray:
+    page = read_page(ScanImage(path), 1, finder)
+    (_, processed), = crop_feet(page, CropSettings())[0]
+    return processed.crop
+
+
+def test_a_print_on_a_tinted_panel_gets_the_crop_it_gets_on_white_paper(tmp_path, ink_pages, finder):
+    """An ink-mat form's tinted panel or a dim photo leaves the paper around a print grey (here the
+    panel around the foot at 0.7 of the page's tone, ink darkened alike): the crop's paper is
+    still black and its print as bright as on white paper, where it would be lifted by ~70 grey
+    levels and dimmed with it."""
+    page, feet, _ = ink_pages[0]
+    points = feet[0]
+    length = np.linalg.norm(points[0] - points[HEEL - 1])
+    (x0, y0), (x1, y1) = points.min(axis=0) - 0.25 * length, points.max(axis=0) + 0.25 * length
+    tinted = page.copy()
+    panel = tinted[max(0, int(y0)) : int(y1), max(0, int(x0)) : int(x1)]
+    panel[:] = np.rint(panel * 0.7).astype(np.uint8)
+    white = _crop_of(_save(tmp_path, "white.png", page), finder)
+    grey = _crop_of(_save(tmp_path, "panel.png", tinted), finder)
+    for name, crop in (("white", white), ("tinted", grey)):
+        assert np.median(crop) < 30, f"{name}: the crop's paper is not black (median {np.median(crop):.0f})"
+    assert abs(np.percentile(grey, 95) - np.percentile(white, 95)) < 15, "the print's brightness differs"

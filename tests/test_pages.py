@@ -51,3 +51,17 @@ def test_both_feet_are_found_on_a_photographed_form(photos):
             in_crop = geo.apply_to_points(processed.to_crop, truth)
             h, w = processed.crop.shape
             assert ((in_crop > -2) & (in_crop < [w + 1, h + 1])).all(), f"{path.name} {foot}: points outside its crop"
+
+
+def test_lift_paper_brings_grey_paper_to_the_level_by_a_gain_and_leaves_white_paper():
+    from foot_landmarks.pages import lift_paper
+
+    gray = np.full((20, 20), 170, np.uint8)
+    gray[5:15, 5:15] = 50  # ink
+    paper_mask = gray > 100
+    lifted, fill = lift_paper(gray, paper_mask, 180, level=238)
+    assert lifted[0, 0] == 238 and lifted[10, 10] == 70 and fill == 252  # gain 238 / 170 = 1.4
+    white = np.where(paper_mask, 245, 50).astype(np.uint8)
+    same, fill = lift_paper(white, paper_mask, 250, level=238)
+    assert (same == white).all() and fill == 250
+    assert lift_paper(gray, np.zeros_like(paper_mask), 180)[0] is gray  # no paper seen: unchanged
