@@ -48,3 +48,19 @@ def test_two_toe_points_on_one_toe_are_flagged():
     doubled[2] = truth[1] + [1.0, 1.0]  # point 3 on toe 2
     _, flags = check_points(crop, doubled)
     assert "two toe points (2 and 3) on one toe print" in flags[1] and flags[2] == flags[1]
+
+
+def test_two_toe_points_closer_than_two_toes_can_be_are_flagged_without_a_print():
+    """A grid print's toes merge, so no toe print can be told apart; toe points 2 and 3 at 1.5 %
+    of the foot's length (neighbouring tips lie 6-8 % apart) are still flagged, the others not."""
+    _, truth, _ = _crop_and_truth(7, 0.5)
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    close = truth.copy()
+    close[2] = truth[1] + [0.015 * length, 0.0]
+    blank = np.zeros((int(truth[:, 1].max()) + 20, int(truth[:, 0].max()) + 20), np.uint8)
+    checked, flags = check_points(blank, close)
+    assert np.allclose(checked, close)
+    assert flags[1].startswith("toe points 2 and 3 closer than two toes can be") and flags[2] == flags[1]
+    assert not any(flags[k] for k in (0, 3, 4, 5, 6, 7))
+    _, flags = check_points(blank, truth)
+    assert not any(flags)
