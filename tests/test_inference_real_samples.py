@@ -162,17 +162,9 @@ def test_points_on_print(trained, tables, name):
 # Toe tips lie on five different toes: on an adult foot neighbouring tips are ~6-8 % of the foot
 # length apart (6.0-7.2 % on the samples that pass).
 MIN_TOE_SPACING_SHARE = 0.03  # of the foot length (point 8 to point 2)
-TOES_SHARED = pytest.mark.xfail(
-    reason="a real ink-mat grid unlike the generated ones: on both feet of pabrd_ugo (not refined: "
-    "a grid's parts are not its toes) the network puts two toe points on one toe",
-    strict=False,
-)
-SHARED_TOES = {"pabrd_footprintDetection/pabrd_ugo.jpg"}
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=TOES_SHARED) if n in SHARED_TOES else n for n in sorted(EXPECTED_FEET)]
-)
+@pytest.mark.parametrize("name", sorted(EXPECTED_FEET))
 def test_toe_points_on_different_toes(trained, tables, name):
     """Five toe points on five toes, or flagged (LANDMARKS.md, the issue's contract): two toe
     points closer than a toe's spacing must both carry the low-confidence flag."""
