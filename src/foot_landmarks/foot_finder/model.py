@@ -23,10 +23,6 @@ PIXEL_MEAN, PIXEL_STD = 0.6, 0.3  # pages are mostly paper: bright
 # its long side, where each foot spans several times more map cells.
 ZOOM_BELOW = 0.6
 ZOOM_MARGIN = 0.25
-# A third look, for pale prints (a dry mat, a faded scan, a print in shadow): the maps averaged
-# over the page and its locally equalised copy (page_input.equalised). Its answer wins only where
-# it finds more feet: always taken, it lost up to a third of the clean-room bare soles (skin
-# texture comes out as strongly as the print); taken so, it found the same clean-room feet.
 
 
 def to_finder_input(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -63,6 +59,9 @@ class FootFinder:
         closer look's answer wins unless it finds fewer feet); a foot reaching the image's edge
         is warned of."""
         feet = self._find(gray, with_equalised=False)
+        # A look for pale prints (a dry mat, a faded scan, a print in shadow). It wins only where it
+        # finds more feet: always taken, it lost up to a third of the clean-room bare soles (skin
+        # texture comes out as strongly as the print); taken so, it found the same clean-room feet.
         pale = self._find(gray, with_equalised=True)
         if len(pale) > len(feet):
             feet = pale
