@@ -118,3 +118,27 @@ def test_a_heel_without_a_toe_response_gets_its_toes_from_its_region_with_a_warn
     found = (feet[0].toes - feet[0].heel) / np.linalg.norm(feet[0].toes - feet[0].heel)
     assert np.degrees(np.arccos(np.clip(found @ axis, -1, 1))) < 10  # the foot's axis, toes up
     assert any("no toe response" in w for w in feet[0].warnings)
+
+
+def test_toes_without_a_heel_response_get_their_heel_from_their_region_with_a_warning():
+    maps = _as_probability(target_maps([RIGHT], (64, 64)))
+    maps[1] = 0.0  # a heel under a glow or in shadow: no heel response
+    feet = decode_feet(maps, np.eye(3))
+    assert len(feet) == 1
+    heel, toes = axis_points(RIGHT)
+    axis = (toes - heel) / np.linalg.norm(toes - heel)
+    found = (feet[0].toes - feet[0].heel) / np.linalg.norm(feet[0].toes - feet[0].heel)
+    assert np.degrees(np.arccos(np.clip(found @ axis, -1, 1))) < 10  # the foot's axis, toes up
+    assert np.linalg.norm(feet[0].heel - heel) < 0.15 * np.linalg.norm(toes - heel)
+    assert any("no heel response" in w for w in feet[0].warnings)
+    assert feet[0].configuration == true_configuration(RIGHT)
+
+
+def test_toes_without_a_heel_response_reach_a_heel_printed_apart():
+    maps = _as_probability(target_maps([RIGHT], (64, 64)))
+    maps[1] = 0.0
+    maps[0, 34:38] = 0.1  # a pale midfoot: the heel's region is apart from the forefoot's
+    feet = decode_feet(maps, np.eye(3))
+    assert len(feet) == 1
+    heel, toes = axis_points(RIGHT)
+    assert np.linalg.norm(feet[0].heel - heel) < 0.15 * np.linalg.norm(toes - heel)

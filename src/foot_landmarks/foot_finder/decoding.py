@@ -5,7 +5,8 @@ the segment between them, with the region around that segment. Two feet whose re
 (prints close together, a panel line between them) are parted between their heel-to-toe
 segments; a heel printed apart from its forefoot (a high arch) belongs to its foot. A heel whose
 toes left no toe response (a pale grid, a shadow) still makes a foot where its own stretch of
-region is foot-long, its toe end at that stretch's far end, with a warning.
+region is foot-long, its toe end at that stretch's far end, with a warning; so do toes whose heel
+left no heel response.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from scipy.optimize import linear_sum_assignment
 from skimage.feature import peak_local_max
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder.targets import HEEL_CENTRE_DEPTH
 
 REGION_LEVEL = 0.5
 PEAK_LEVEL = 0.25  # of a heatmap's 0-1 scale: a weaker heel / toe peak is no foot end
@@ -26,6 +28,12 @@ PAIR_SUPPORT = 0.6  # mean region probability along a heel-to-toe segment of one
 JOINED_SHARE = 0.85  # of that segment in the region (its ends may lie on the region's rim)
 PLACED_FROM_ANNOTATION = "not found by the foot finder: placed from its annotation"
 MIN_LENGTH_SHARE = 0.5  # of the page's longest foot: a shorter heel-to-toe pair is no foot
+# A toe response with no heel makes a foot only at an end of a long stretch of region: at most
+# END_DEPTH of the stretch's reach behind it, and the stretch MIN_ELONGATION times as long as it
+# is wide (a bare foot is over twice as long as wide; a stray response on a sole's rim looks
+# across the foot).
+END_DEPTH = 0.25
+MIN_ELONGATION = 1.5
 
 
 @dataclass
@@ -210,15 +218,17 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray) -> list[FoundFoot]:
     (heels, heel_values), (toes, toe_values) = _peaks(heel_map, grown, min_distance), _peaks(toe_map, grown, min_distance)
     pairs = _pair_ends(probability, heels, heel_values, toes, toe_values) if len(heels) and len(toes) else []
     pairs = [(i, j) for i, j in pairs if np.linalg.norm(toes[j] - heels[i]) >= 3.0]
-    n_peaks = len(toes)
-    toes, pairs = _toes_from_region(region, heels, heel_values, toes, pairs)
+    n_heel_peaks, n_peaks = len(heels), len(toes)
+    toes, pairs = _far_ends_from_region(region, heels, heel_values, toes, pairs)
+    heels, toe_first = _far_ends_from_region(region, toes, toe_values, heels, [(j, i) for i, j in pairs], from_toes=True)
+    pairs = [(i, j) for j, i in toe_first]
     to_page = geo.invert(to_map)
     feet = []
     for (i, j), foot_region in zip(pairs, _feet_regions(probability, heels, toes, pairs)):
         if foot_region.sum() < MIN_REGION_PX:
             continue
         near = ndi.binary_dilation(foot_region, iterations=2)
-        heel, _ = _sub_pixel_peak(heel_map, _disk(region.shape, heels[i], min_distance))
+        heel = heels[i] if i >= n_heel_peaks else _sub_pixel_peak(heel_map, _disk(region.shape, heels[i], min_distance))[0]
         toe = toes[j] if j >= n_peaks else _sub_pixel_peak(toe_map, _disk(region.shape, toes[j], min_distance))[0]
         hallux, _ = _sub_pixel_peak(hallux_map, near)
         configuration, side_confidence = _configuration(hallux_map, little_map, near, heel, toe)
@@ -229,48 +239,92 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray) -> list[FoundFoot]:
         )
         if j >= n_peaks:
             foot.warnings.append("toes placed at the far end of the foot's region (no toe response): check the axis")
+        if i >= n_heel_peaks:
+            foot.warnings.append("heel placed at the far end of the foot's region (no heel response): check the axis")
         feet.append(foot)
     feet.sort(key=lambda f: float(f.region_points()[:, 0].mean()))
     return feet
 
 
-def _toes_from_region(region: np.ndarray, heels: np.ndarray, heel_values: np.ndarray, toes: np.ndarray,
-                      pairs: list[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """A heel no toe peak paired with (toes printed too faintly for the toe map: a pale grid, a
-    shadow) still makes a foot when its own stretch of region is foot-long: its toe end is put at
-    the far end of that stretch, along the direction from the heel to the stretch's centre.
-    The stretch is the region left once the paired feet's parts are taken away, connected to the
-    heel. Returns the toe ends with the new ones appended and the pairs with theirs."""
+def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: np.ndarray, ends: np.ndarray,
+                          pairs: list[tuple[int, int]], from_toes: bool = False) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """A foot end no peak of the other kind paired with (toes too pale for the toe map: a pale
+    grid, a shadow; a heel under a glow) still makes a foot when its own stretch of region is
+    foot-long: the other end is put at the far end of that stretch, along the direction from
+    the end to the stretch's centre. The stretch is the region left once the paired feet's parts
+    are taken away, connected to the end. `pairs` are (start, end) indices, `start_values` the
+    strengths of the start peaks (a start beyond them is an end placed so before). Returns the
+    ends with the new ones appended and the pairs with theirs.
+
+    `from_toes`: the starts are toe responses and the heels are placed. Toe responses are many on
+    a mottled sole and on a patterned table, so this is a last resort: only on a page where no
+    foot was found otherwise, on a part of the region holding no other foot, at one end of a long
+    stretch (END_DEPTH, MIN_ELONGATION); the stretch goes on across a
+    gap to a heel printed apart, and the heel is put HEEL_CENTRE_DEPTH in from its end (the heel
+    map peaks at the heel's centre)."""
+    if from_toes and pairs:
+        return np.asarray(ends, float).reshape(-1, 2), list(pairs)
     kept = list(pairs)
-    lengths = [float(np.linalg.norm(toes[j] - heels[i])) for i, j in kept]
-    ends = [np.asarray(t, float) for t in toes]
-    for i in np.argsort(-heel_values) if len(heels) else []:
+    lengths = [float(np.linalg.norm(ends[j] - starts[i])) for i, j in kept]
+    ends = [np.asarray(t, float) for t in ends]
+    parts, _ = ndi.label(region)
+
+    def part_at(xy: np.ndarray) -> int:
+        r, c = np.clip(np.rint(np.asarray(xy)[::-1]).astype(int), 0, np.array(region.shape) - 1)
+        return int(parts[r, c])
+
+    for i in np.argsort(-start_values) if len(start_values) else []:
         if any(i == k for k, _ in kept):
             continue
-        if any(_along(heels[i], heels[k], ends[m]) for k, m in kept):
-            continue  # a second heel response inside a paired foot
+        if any(_along(starts[i], starts[k], ends[m]) for k, m in kept):
+            continue  # a second response inside a paired foot
+        if from_toes and part_at(starts[i]) in {part_at(starts[k]) for k, _ in kept} | {part_at(ends[m]) for _, m in kept}:
+            continue
         free = region.copy()
         if kept:
-            owners = _part_between_feet(region, np.array([heels[k] for k, _ in kept] + [heels[i]]),
-                                        np.array([ends[m] for _, m in kept] + [heels[i]]))
-            free = owners[-1]  # the region pixels nearer this heel than any paired foot's segment
+            owners = _part_between_feet(region, np.array([starts[k] for k, _ in kept] + [starts[i]]),
+                                        np.array([ends[m] for _, m in kept] + [starts[i]]))
+            free = owners[-1]  # the region pixels nearer this end than any paired foot's segment
         labels, _ = ndi.label(free)
-        r, c = np.clip(np.rint(heels[i][::-1]).astype(int), 0, np.array(region.shape) - 1)
+        r, c = np.clip(np.rint(starts[i][::-1]).astype(int), 0, np.array(region.shape) - 1)
         if labels[r, c] == 0:
             continue
         rows, cols = np.nonzero(labels == labels[r, c])
         xy = np.stack([cols, rows], axis=1).astype(float)
-        direction = xy.mean(axis=0) - heels[i]
+        direction = xy.mean(axis=0) - starts[i]
         if np.linalg.norm(direction) < 1.0:
             continue
         direction /= np.linalg.norm(direction)
-        reach = float(((xy - heels[i]) @ direction).max())
+        along = (xy - starts[i]) @ direction
+        across = (xy - starts[i]) @ np.array([-direction[1], direction[0]])
+        reach = float(along.max())
         if reach < 3.0 or (lengths and reach < MIN_LENGTH_SHARE * max(lengths)):
             continue
-        ends.append(heels[i] + reach * direction)
+        if from_toes:
+            if -along.min() > END_DEPTH * reach or np.ptp(across) * MIN_ELONGATION > np.ptp(along):
+                continue  # not at an end of a foot-shaped stretch
+            reach = _reach_beyond_gap(labels, labels[r, c], starts[i], direction, reach, across)
+        inset = HEEL_CENTRE_DEPTH if from_toes else 0.0
+        ends.append(starts[i] + (1.0 - inset) * reach * direction)
         kept.append((int(i), len(ends) - 1))
         lengths.append(reach)
     return np.array(ends, float).reshape(-1, 2), kept
+
+
+def _reach_beyond_gap(labels: np.ndarray, own: int, start: np.ndarray, direction: np.ndarray, reach: float,
+                      across: np.ndarray) -> float:
+    """How far along `direction` the foot reaches when another part of the region lies straight
+    ahead of its stretch, within one more stretch's length (a heel printed apart from its
+    forefoot: a high arch, a pale midfoot); `reach` when none does."""
+    side = np.array([-direction[1], direction[0]])
+    centre, half_width = float(np.mean(across)), 0.5 * float(np.ptp(across))
+    for label in set(np.unique(labels)) - {0, own}:
+        rows, cols = np.nonzero(labels == label)
+        xy = np.stack([cols, rows], axis=1).astype(float)
+        ahead, off = float(((xy - start) @ direction).mean()), float(((xy - start) @ side).mean())
+        if reach < ahead < 2.0 * reach and abs(off - centre) < half_width:
+            reach = max(reach, float(((xy - start) @ direction).max()))
+    return reach
 
 
 def _configuration(hallux_map: np.ndarray, little_map: np.ndarray, near: np.ndarray, heel: np.ndarray,
