@@ -146,12 +146,12 @@ def _pair_ends(probability: np.ndarray, heels: np.ndarray, heel_values: np.ndarr
     pairs = sorted(((i, j) for i, j in zip(rows, cols) if score[i, j] > 0), key=lambda p: -score[p])
     kept: list[tuple[int, int]] = []
     for i, j in pairs:  # strongest first: a pair lying along a kept foot is that foot again
-        if not any(_along(heels[i], heels[k], toes[m]) and _along(toes[j], heels[k], toes[m]) for k, m in kept):
+        if not any(along_segment(heels[i], heels[k], toes[m]) and along_segment(toes[j], heels[k], toes[m]) for k, m in kept):
             kept.append((i, j))
     return kept
 
 
-def _along(point: np.ndarray, a: np.ndarray, b: np.ndarray, share: float = 0.25) -> bool:
+def along_segment(point: np.ndarray, a: np.ndarray, b: np.ndarray, share: float = 0.25) -> bool:
     """Whether `point` lies within `share` of the segment's length of the segment a -> b."""
     ab = b - a
     t = float(np.clip(((point - a) @ ab) / max(float(ab @ ab), 1e-9), 0, 1))
@@ -276,7 +276,7 @@ def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: 
     for i in np.argsort(-start_values) if len(start_values) else []:
         if any(i == k for k, _ in kept):
             continue
-        if any(_along(starts[i], starts[k], ends[m]) for k, m in kept):
+        if any(along_segment(starts[i], starts[k], ends[m]) for k, m in kept):
             continue  # a second response inside a paired foot
         if from_toes and part_at(starts[i]) in {part_at(starts[k]) for k, _ in kept} | {part_at(ends[m]) for _, m in kept}:
             continue

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from foot_landmarks import geometry as geo
-from foot_landmarks.foot_finder.decoding import REGION_LEVEL, FoundFoot, decode_feet, edge_warning
+from foot_landmarks.foot_finder.decoding import REGION_LEVEL, FoundFoot, along_segment, decode_feet, edge_warning
 from foot_landmarks.foot_finder.network import FootFinderNet
 from foot_landmarks.foot_finder.page_input import INPUT_SIZE, equalised, letterbox
 
@@ -62,8 +62,10 @@ class FootFinder:
         # A look for pale prints (a dry mat, a faded scan, a print in shadow). It wins only where it
         # finds more feet: always taken, it lost up to a third of the clean-room bare soles (skin
         # texture comes out as strongly as the print); taken so, it found the same clean-room feet.
+        # And only where each foot the page showed lies along one of its feet: more feet can be one
+        # foot cut in two.
         pale = self._find(gray, with_equalised=True)
-        if len(pale) > len(feet):
+        if len(pale) > len(feet) and all(any(_lies_along(a, b) for b in pale) for a in feet):
             feet = pale
         for foot in feet:
             if warning := edge_warning(foot, gray.shape):
@@ -102,6 +104,12 @@ class FootFinder:
         finder.network.eval()
         finder.info = dict(saved["info"])
         return finder
+
+
+def _lies_along(a: FoundFoot, b: FoundFoot) -> bool:
+    """Whether foot a's heel and toe ends both lie along foot b's heel-to-toe segment: b is a
+    again, or a longer reading of it (a's heel was a response on the ball)."""
+    return along_segment(a.heel, b.heel, b.toes) and along_segment(a.toes, b.heel, b.toes)
 
 
 def _zoom_box(region: np.ndarray, to_map: geo.Matrix, page_hw: tuple[int, int]) -> tuple[int, int, int, int] | None:
