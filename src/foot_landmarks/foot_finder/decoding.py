@@ -259,15 +259,15 @@ def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: 
     `from_toes`: the starts are toe responses and the heels are placed. Toe responses are many on
     a mottled sole and on a patterned table, so this is a last resort: only on a page where no
     foot was found otherwise, on a part of the region holding no other foot, at one end of a long
-    stretch (END_DEPTH, MIN_ELONGATION); the stretch goes on across a
-    gap to a heel printed apart, and the heel is put HEEL_CENTRE_DEPTH in from its end (the heel
-    map peaks at the heel's centre)."""
+    stretch (END_DEPTH, MIN_ELONGATION); the stretch goes on across a gap to a heel printed apart,
+    and the heel is put HEEL_CENTRE_DEPTH in from its end (the heel map peaks at the heel's
+    centre)."""
     if from_toes and pairs:
         return np.asarray(ends, float).reshape(-1, 2), list(pairs)
     kept = list(pairs)
     lengths = [float(np.linalg.norm(ends[j] - starts[i])) for i, j in kept]
     ends = [np.asarray(t, float) for t in ends]
-    parts, _ = ndi.label(region)
+    parts = ndi.label(region)[0] if from_toes else None
 
     def part_at(xy: np.ndarray) -> int:
         r, c = np.clip(np.rint(np.asarray(xy)[::-1]).astype(int), 0, np.array(region.shape) - 1)
@@ -279,7 +279,7 @@ def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: 
         if any(along_segment(starts[i], starts[k], ends[m]) for k, m in kept):
             continue  # a second response inside a paired foot
         if from_toes and part_at(starts[i]) in {part_at(starts[k]) for k, _ in kept} | {part_at(ends[m]) for _, m in kept}:
-            continue
+            continue  # a part of the region that holds a foot already
         free = region.copy()
         if kept:
             owners = _part_between_feet(region, np.array([starts[k] for k, _ in kept] + [starts[i]]),
