@@ -270,8 +270,7 @@ def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: 
     parts = ndi.label(region)[0] if from_toes else None
 
     def part_at(xy: np.ndarray) -> int:
-        r, c = np.clip(np.rint(np.asarray(xy)[::-1]).astype(int), 0, np.array(region.shape) - 1)
-        return int(parts[r, c])
+        return int(parts[_cell(xy, region.shape)])
 
     for i in np.argsort(-start_values) if len(start_values) else []:
         if any(i == k for k, _ in kept):
@@ -286,10 +285,10 @@ def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: 
                                         np.array([ends[m] for _, m in kept] + [starts[i]]))
             free = owners[-1]  # the region pixels nearer this end than any paired foot's segment
         labels, _ = ndi.label(free)
-        r, c = np.clip(np.rint(starts[i][::-1]).astype(int), 0, np.array(region.shape) - 1)
-        if labels[r, c] == 0:
+        own = labels[_cell(starts[i], region.shape)]
+        if own == 0:
             continue
-        rows, cols = np.nonzero(labels == labels[r, c])
+        rows, cols = np.nonzero(labels == own)
         xy = np.stack([cols, rows], axis=1).astype(float)
         direction = xy.mean(axis=0) - starts[i]
         if np.linalg.norm(direction) < 1.0:
@@ -303,7 +302,7 @@ def _far_ends_from_region(region: np.ndarray, starts: np.ndarray, start_values: 
         if from_toes:
             if -along.min() > END_DEPTH * reach or np.ptp(across) * MIN_ELONGATION > np.ptp(along):
                 continue  # not at an end of a foot-shaped stretch
-            reach = _reach_beyond_gap(labels, labels[r, c], starts[i], direction, reach, across)
+            reach = _reach_beyond_gap(labels, own, starts[i], direction, reach, across)
         inset = HEEL_CENTRE_DEPTH if from_toes else 0.0
         ends.append(starts[i] + (1.0 - inset) * reach * direction)
         kept.append((int(i), len(ends) - 1))
@@ -321,10 +320,16 @@ def _reach_beyond_gap(labels: np.ndarray, own: int, start: np.ndarray, direction
     for label in set(np.unique(labels)) - {0, own}:
         rows, cols = np.nonzero(labels == label)
         xy = np.stack([cols, rows], axis=1).astype(float)
-        ahead, off = float(((xy - start) @ direction).mean()), float(((xy - start) @ side).mean())
-        if reach < ahead < 2.0 * reach and abs(off - centre) < half_width:
-            reach = max(reach, float(((xy - start) @ direction).max()))
+        along = (xy - start) @ direction
+        if reach < along.mean() < 2.0 * reach and abs(float(((xy - start) @ side).mean()) - centre) < half_width:
+            reach = max(reach, float(along.max()))
     return reach
+
+
+def _cell(xy: np.ndarray, shape: tuple[int, int]) -> tuple[int, int]:
+    """(row, col) of the map cell nearest an [x, y] point, kept on the map."""
+    r, c = np.clip(np.rint(np.asarray(xy)[::-1]).astype(int), 0, np.array(shape) - 1)
+    return int(r), int(c)
 
 
 def _configuration(hallux_map: np.ndarray, little_map: np.ndarray, near: np.ndarray, heel: np.ndarray,
