@@ -6,6 +6,10 @@ survives an opening with a long horizontal or vertical line element, found on a 
 the page (a few hundred px, sizes as fractions of its long side, so they hold at any
 resolution); :func:`erase_lines` paints it as paper on the page at full resolution, column by
 column (row by row), so a print touching a border line loses only the line's own pixels.
+
+A printed ruler bar is thicker than a line (a few mm): :func:`bar_mask` finds it the same way
+with a larger disk, keeps it only where it is solid ink (a grid's closed cells are not) and clear
+of the feet's prints, and carries it on over the toe or heel it is pressed on.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ class LineParams:
     closing_frac: float = 0.005  # joins grid / dotted ink into regions
     thin_frac: float = 0.006  # radius of the disk: ink thinner than ~2x this is a line or writing
     line_length_frac: float = 0.06  # a thin straight run at least this long is a drawn line
+    bar_frac: float = 0.012  # radius of the disk for bars: solid straight ink up to ~2x this thick
+    min_bar_fill: float = 0.85  # share of a bar that is ink before closing: a printed bar is solid
 
 
 @dataclass
@@ -60,6 +66,60 @@ def line_mask(ink: np.ndarray, params: LineParams | None = None) -> np.ndarray:
     for element in _line_elements(length):
         lines |= ndi.binary_opening(thin, element)
     return lines
+
+
+def bar_mask(small: np.ndarray, ink: np.ndarray, clear_of: np.ndarray | None = None,
+             params: LineParams | None = None) -> np.ndarray:
+    """Long straight solid bars (printed ruler bars) on a reduced page `small` with its closed
+    `ink` (page_ink): straight runs of what an opening with a disk of `bar_frac` removes, kept
+    where they are solid ink before closing and touch nothing of `clear_of` (where a foot's print
+    lies well inside its outline: a band across a print is print), each carried on along its
+    length over ink pressed against it (:func:`_bars_carried_on`)."""
+    p = params or LineParams()
+    raw_ink = small <= ink_threshold(small)
+    long_side = max(ink.shape)
+    radius = max(1, round(p.bar_frac * long_side))
+    thick = ink & ~ndi.binary_opening(ink, morphology.disk(radius))
+    length = max(5, round(p.line_length_frac * long_side))
+    straight = np.zeros_like(ink)
+    for element in _line_elements(length):
+        straight |= ndi.binary_opening(thick, element)
+    labels, n = ndi.label(straight)
+    if n == 0:
+        return straight
+    index = np.arange(1, n + 1)
+    solid = np.asarray(ndi.mean(raw_ink, labels, index)) >= p.min_bar_fill
+    if clear_of is not None:
+        solid &= ~np.asarray(ndi.maximum(clear_of, labels, index), bool)
+    bars = np.isin(labels, index[solid])
+    blocked = clear_of if clear_of is not None else np.zeros_like(ink)
+    return _bars_carried_on(bars, raw_ink, blocked, p.min_bar_fill)
+
+
+def _bars_carried_on(bars: np.ndarray, raw_ink: np.ndarray, blocked: np.ndarray, min_fill: float,
+                     max_gap: int = 2) -> np.ndarray:
+    """Each bar carried on along its length, column by column (row by row for an upright bar),
+    while its band is ink with no ink on one of its sides: the part of a bar pressed on a toe tip
+    or the heel, which the print's ink hid from the opening. Gaps of up to `max_gap` px (ticks)
+    are crossed; `blocked` (a print's inside) stops it."""
+    out = bars.copy()
+    for region in measure.regionprops(measure.label(bars)):
+        r0, c0, r1, c1 = region.bbox
+        upright = (r1 - r0) > (c1 - c0)
+        # work on rows as the band across the bar (transposed views write through to `out`)
+        ink, mask, stop = (a.T for a in (raw_ink, out, blocked)) if upright else (raw_ink, out, blocked)
+        a0, a1, b0, b1 = (c0, c1, r0, r1) if upright else (r0, r1, c0, c1)
+        before, after = max(0, a0 - 2), min(ink.shape[0] - 1, a1 + 1)
+        for col, step in ((b0 - 1, -1), (b1, 1)):
+            gap = 0
+            while 0 <= col < ink.shape[1] and gap <= max_gap and not stop[a0:a1, col].any():
+                if ink[a0:a1, col].mean() >= min_fill and not (ink[before, col] and ink[after, col]):
+                    mask[a0:a1, col] = True
+                    gap = 0
+                else:
+                    gap += 1
+                col += step
+    return out
 
 
 def erase_lines(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +219,8 @@ class ScanPredictor:
         detail = None
         if refine:
             full = page if reduce == 1 else read_page(scan, 1, print_is_bright=page.kind == "bright on dark")
+            if full is not page:  # the feet found on the reduced page: where its ruler bars may be
+                full = replace(full, feet=[f.moved(geo.compose(geo.invert(page.to_work), full.to_work)) for f in page.feet])
             detail = detail_page(full, self.analysis_long_side)
         tables = []
         for foot, processed, on_crop, confidence in settled:

@@ -11,7 +11,8 @@ colour map, a phone photo) prepared exactly as its training data were:
 3. normalise the look (foot_landmarks.normalisation; intensity only): a colour map to its
    intensity; prints brighter than their surroundings (bare soles on glass) inverted; a
    photographed sheet's page found (for mm), the table around it painted as paper;
-4. long thin straight lines (form borders, ruler bars) erased;
+4. long thin straight lines (form borders, rules) erased, and printed ruler bars where they lie
+   clear of the prints (with the part pressed on a toe or the heel);
 5. per foot: the page turned so the foot stands upright (toes up), cut around its print, what lies
    outside its region and marks inside it (pen strokes, writing in the arch) painted as paper, grey
    paper (a tinted form panel, a dim photo) lifted to the generator's paper level, mirrored to
@@ -43,7 +44,7 @@ from foot_landmarks.landmarks import MM_PER_INCH, mirror_side
 from foot_landmarks.normalisation import is_colour_map, normalise_page
 from foot_landmarks.preprocessing import ProcessedPrint, analysis_copy
 from foot_landmarks.segmentation import PAPER, ink_threshold
-from foot_landmarks.form_lines import LineAnalysis, erase_lines, line_mask, page_ink
+from foot_landmarks.form_lines import LineAnalysis, bar_mask, erase_lines, line_mask, page_ink
 
 VIEWS = ("print", "below")
 COLOUR_MAP_PAD = 0.05  # of the long side: background added around a colour-map rendering
@@ -55,6 +56,9 @@ MIN_PART_SHARE = 0.03  # of the print's largest part: a smaller island behind th
 TOE_ZONE = 0.35  # of the foot's length from its distal end: where toe prints lie
 PRINT_CLOSING = 0.012  # of the foot's length (~3 mm): joins a pale grid's or dots' cells into one body
 REGION_RIM = 0.02  # of the foot's length: how far a region reaches beyond its print (foot_finder.targets)
+# of the foot's length inside its print's outline (the region less its rim): print, never a ruler bar
+# (a bar pressed on a toe or the heel overlaps the print by a few mm)
+PRINT_CORE_DEPTH = 0.05
 # The paper around a print, as the network sees it: a little under the generator's median paper
 # (239 over its crops; a quarter lie under 231) and black (255 - 235) once inverted. Darker paper
 # (a tinted form panel, a dim photo) is lifted to it.
@@ -153,19 +157,37 @@ def read_page(
     return Page(gray, to_work, normalised.kind, list(normalised.steps), corners, feet)
 
 
-def without_lines(gray: np.ndarray, analysis_long_side: int = 400) -> np.ndarray:
-    """The page with its long thin straight lines (form borders, rules, ruler bars) painted as
-    paper, found on a copy about `analysis_long_side` px big (foot_landmarks.form_lines)."""
+def without_lines(gray: np.ndarray, analysis_long_side: int = 400, feet: list[FoundFoot] = ()) -> np.ndarray:
+    """The page with its long thin straight lines (form borders, rules) and ruler bars painted
+    as paper, found on a copy about `analysis_long_side` px big (foot_landmarks.form_lines). Bars
+    are looked for only on a page whose `feet` are known, and never inside their prints."""
     small, k = analysis_copy(gray, analysis_long_side)
-    lines = line_mask(page_ink(small))
+    ink = page_ink(small)
+    lines = line_mask(ink)
+    if feet:  # where the prints lie is known: a solid band across one is not taken for a bar
+        lines |= bar_mask(small, ink, clear_of=_print_cores(feet, small.shape, k))
     return erase_lines(gray, LineAnalysis(small, k, lines)) if lines.any() else gray
+
+
+def _print_cores(feet: list[FoundFoot], shape_hw: tuple[int, int], k: int) -> np.ndarray:
+    """Where the feet's prints lie well inside their regions (PRINT_CORE_DEPTH), on a copy of the
+    page reduced `k` times."""
+    core = np.zeros(shape_hw, bool)
+    for foot in feet:
+        depth = (REGION_RIM + PRINT_CORE_DEPTH) * float(np.linalg.norm(foot.toes - foot.heel)) / _grid_cell_px(foot)
+        inside = ndi.distance_transform_edt(np.pad(foot.region, 1))[1:-1, 1:-1] > depth
+        grid_to_copy = geo.compose(geo.invert(foot.to_map), geo.scale_matrix(1 / k, 1 / k))
+        warped, _ = geo.warp_with_matrix(inside.astype(np.uint8) * 255, grid_to_copy, shape_hw)
+        core |= warped > 127
+    return core
 
 
 def detail_page(page: Page, analysis_long_side: int = 400) -> Page:
     """A page read at scan resolution (read_page with reduce 1), ready for the print refinement's
-    second stage (foot_landmarks.refinement): its long thin lines erased; the rest of the ink is
-    kept (the refinement takes the print part nearest each point)."""
-    return Page(without_lines(page.gray, analysis_long_side), page.to_work, page.kind, list(page.steps),
+    second stage (foot_landmarks.refinement): its long thin lines erased, and its ruler bars where
+    its feet are known; the rest of the ink is kept (the refinement takes the print part nearest
+    each point)."""
+    return Page(without_lines(page.gray, analysis_long_side, page.feet), page.to_work, page.kind, list(page.steps),
                 page.page_corners, page.feet)
 
 
@@ -183,11 +205,15 @@ def upright_frame(foot: FoundFoot) -> geo.Matrix:
     return geo.compose(geo.translation(-centre[0], -centre[1]), geo.rotation(turn, (0.0, 0.0)))
 
 
+def _grid_cell_px(foot: FoundFoot) -> float:
+    """Page px per px of the finder's grid."""
+    return float(np.sqrt(abs(np.linalg.det(geo.invert(foot.to_map)[:2, :2]))))
+
+
 def _region_in(foot: FoundFoot, page_to_image: geo.Matrix, shape_hw: tuple[int, int], grow_px: float) -> np.ndarray:
     """The foot's region (finder grid) grown by `grow_px` page px and resampled into an image whose
     px are `page_to_image` @ page px (grown on the coarse grid: a disk of ~40 page px is costly)."""
-    cell = float(np.sqrt(abs(np.linalg.det(geo.invert(foot.to_map)[:2, :2]))))  # page px per grid px
-    distance = ndi.distance_transform_edt(~foot.region) * cell
+    distance = ndi.distance_transform_edt(~foot.region) * _grid_cell_px(foot)
     grid_to_image = geo.compose(geo.invert(foot.to_map), page_to_image)
     grown = (np.clip(grow_px - distance, -1.0, 1.0) * 127.5 + 127.5).astype(np.uint8)  # soft edge
     region, _ = geo.warp_with_matrix(grown, grid_to_image, shape_hw)
@@ -303,7 +329,7 @@ def crop_feet(
     detected configuration."""
     if not page.feet:
         return [], ["no foot print found on the page"]
-    gray = without_lines(page.gray, settings.analysis_long_side)
+    gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
     given = side if side in ("left", "right") and len(page.feet) == 1 else None
     sides = [_side_of(found, given, view) for found in page.feet]
     if len(sides) == 2 and sides[0][0] == sides[1][0] and given is None:
@@ -355,7 +381,7 @@ def crop_annotated_feet(
     would lose some of its points, is placed from its points (and says so in its warnings), so
     no annotated foot is lost to the finder.
     """
-    gray = without_lines(page.gray, settings.analysis_long_side)
+    gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
     grid_px = max(page.gray.shape) / 128.0
     out: dict[str, ProcessedPrint] = {}
     taken: set[int] = set()

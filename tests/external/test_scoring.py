@@ -71,6 +71,21 @@ def test_millimetres_and_the_unflagged_long_tail_with_a_dpi():
     assert flagged["feet_beyond_20mm_unflagged"] == 0
 
 
+def test_measures_over_visible_points_leave_out_a_toe_that_left_no_ink():
+    truth = _truth({("a.jpg", ""): FOOT}, dpi=25.4)  # 1 px = 1 mm
+    truth.points.loc[truth.points["landmark"] == 5, "visible"] = 0
+    off = FOOT.copy()
+    off[4] += [0, 16]  # the ink-less fifth toe 16 mm off
+    off[0] += [0, 8]  # the hallux 8 mm off
+    result = summary(point_errors(match_feet(annotated_feet(truth), predicted_feet(_prediction("a.jpg", "", off)))))
+    assert np.isclose(result["mre_mm"], 24 / 8) and np.isclose(result["mre_mm_visible"], 8 / 7)
+    assert np.isclose(result["mean_error_pct"], 100 * 0.24 / 8)
+    assert np.isclose(result["mean_error_pct_visible"], 100 * 0.08 / 7)
+    assert result["feet_any_beyond_4mm_visible"] == 100
+    assert result["feet_any_beyond_5pct"] == 100 and result["feet_any_beyond_5pct_visible"] == 100
+    assert "found_share_visible" not in result
+
+
 def test_confidence_deciles_put_the_least_confident_points_first():
     errors = pd.DataFrame({"found": True, "confidence": np.linspace(0, 1, 20), "error_frac": np.linspace(0.1, 0.0, 20)})
     table = by_confidence_decile(errors)

@@ -166,7 +166,15 @@ def summary(errors: pd.DataFrame) -> dict[str, float]:
     """The outside measures of one set (issue 18 item 1): feet found / annotated, mean and median
     error as % of the foot length over found feet, share of points within 2 %, share of found feet
     with any point beyond 5 %; in mm where every foot has a dpi (MRE, SDR, feet beyond 4 mm, feet
-    beyond 20 mm not flagged)."""
+    beyond 20 mm not flagged). The error measures come over all points and, suffixed `_visible`,
+    over the visible ones (LANDMARKS.md: a toe that left no ink has only its outline's tip)."""
+    out = _measures(errors)
+    visible = errors[errors["visible"].fillna(1).astype(int) == 1]
+    out.update({f"{k}_visible": v for k, v in _measures(visible).items() if k not in ("feet_annotated", "feet_found", "found_share")})
+    return out
+
+
+def _measures(errors: pd.DataFrame) -> dict[str, float]:
     feet = foot_errors(errors)
     found = errors[errors["found"]]
     out = {

@@ -165,7 +165,10 @@ def test_pipeline_wiring() -> None:
 # (up to 1.95 px), a pressure map's heel rim carries the lightest loads, which fall below half
 # the print's level (up to 2.9 px). A matrix off by a mirror, a scale or a crop offset moves the
 # point by tens of px.
-HEEL_ROW_TOLERANCE = {"inkmat_form": 2.5, "bare_sole": 1.5, "pressure_map": 3.5}
+# A form's printed ruler bar may be centred up to 1.5 mm inside the heel and hide up to ~2.8 mm of
+# it; erased with the bar (foot_landmarks.form_lines), the heel's visible end lies up to ~3 crop px
+# (200 px high) short of the generator's point.
+HEEL_ROW_TOLERANCE = {"inkmat_form": 3.5, "bare_sole": 1.5, "pressure_map": 3.5}
 
 
 @pytest.mark.parametrize("look", ["inkmat_form", "bare_sole", "pressure_map"])
