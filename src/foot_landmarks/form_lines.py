@@ -55,17 +55,23 @@ def page_ink(small: np.ndarray, params: LineParams | None = None) -> np.ndarray:
     return ndi.binary_closing(ink, morphology.disk(radius))
 
 
+def _straight_runs(ink: np.ndarray, radius_frac: float, length_frac: float) -> np.ndarray:
+    """The parts of `ink` that an opening with a disk of `radius_frac` removes (thinner than about
+    twice it) and that run straight, horizontally or vertically, for `length_frac` (both of the
+    long side)."""
+    long_side = max(ink.shape)
+    radius = max(1, round(radius_frac * long_side))
+    narrow = ink & ~ndi.binary_opening(ink, morphology.disk(radius))
+    runs = np.zeros_like(ink)
+    for element in _line_elements(max(5, round(length_frac * long_side))):
+        runs |= ndi.binary_opening(narrow, element)
+    return runs
+
+
 def line_mask(ink: np.ndarray, params: LineParams | None = None) -> np.ndarray:
     """Long thin straight (horizontal or vertical) lines in an ink mask (analysis resolution)."""
     p = params or LineParams()
-    long_side = max(ink.shape)
-    r = max(1, round(p.thin_frac * long_side))
-    thin = ink & ~ndi.binary_opening(ink, morphology.disk(r))
-    length = max(5, round(p.line_length_frac * long_side))
-    lines = np.zeros_like(ink)
-    for element in _line_elements(length):
-        lines |= ndi.binary_opening(thin, element)
-    return lines
+    return _straight_runs(ink, p.thin_frac, p.line_length_frac)
 
 
 def bar_mask(small: np.ndarray, ink: np.ndarray, clear_of: np.ndarray | None = None,
@@ -77,13 +83,7 @@ def bar_mask(small: np.ndarray, ink: np.ndarray, clear_of: np.ndarray | None = N
     length over ink pressed against it (:func:`_bars_carried_on`)."""
     p = params or LineParams()
     raw_ink = small <= ink_threshold(small)
-    long_side = max(ink.shape)
-    radius = max(1, round(p.bar_frac * long_side))
-    thick = ink & ~ndi.binary_opening(ink, morphology.disk(radius))
-    length = max(5, round(p.line_length_frac * long_side))
-    straight = np.zeros_like(ink)
-    for element in _line_elements(length):
-        straight |= ndi.binary_opening(thick, element)
+    straight = _straight_runs(ink, p.bar_frac, p.line_length_frac)
     labels, n = ndi.label(straight)
     if n == 0:
         return straight
