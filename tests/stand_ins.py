@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from foot_landmarks.detector import DecodedPoints
 from foot_landmarks.models.geometric import predict_geometric
 
 
@@ -18,3 +19,7 @@ class GeometricDetector:
     def predict(self, images):
         out = [predict_geometric(image, side="right") for image in images]
         return np.stack([o[0] for o in out]), np.stack([o[1] for o in out])
+
+    def predict_points(self, images) -> DecodedPoints:
+        """As LandmarkDetector.predict_points: no heatmaps, so no toe is ever decoded jointly."""
+        return DecodedPoints.one_by_one(*self.predict(images))

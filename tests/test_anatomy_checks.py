@@ -1,5 +1,6 @@
-"""The anatomy checks on rendered prints: point 7 left on the midfoot goes to the forefoot's
-lateral extreme, a point already right is left alone, two toe points on one toe are flagged."""
+"""The anatomy checks on rendered prints: point 7 left on the midfoot or on a blot beside the
+foot goes to the forefoot's lateral extreme, a point already right is left alone, two toe points
+on one toe are flagged."""
 
 from __future__ import annotations
 
@@ -34,6 +35,24 @@ def test_point_7_on_a_narrow_lateral_band_is_moved_to_the_forefoot():
     assert flags[LATERAL_FOREFOOT - 1].startswith("point 7 lay behind the forefoot")
     assert np.linalg.norm(checked[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) < 0.03 * length
     assert not flags[MEDIAL_FOREFOOT - 1]
+
+
+def test_point_7_on_a_blot_beside_the_forefoot_is_moved_to_the_forefoot():
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    # a round blot (a coin, the other foot's edge) beside the ball, clear of the print
+    pad = int(0.35 * length)
+    crop = np.pad(crop, ((0, 0), (0, pad)))
+    centre = truth[LATERAL_FOREFOOT - 1] + [0.2 * length, 0.0]
+    yy, xx = np.indices(crop.shape)
+    crop[np.hypot(xx - centre[0], yy - centre[1]) < 0.08 * length] = 230
+    wrong = truth.copy()
+    wrong[LATERAL_FOREFOOT - 1] = centre + [0.08 * length, 0.0]  # the blot's lateral extreme
+    checked, flags = check_points(crop, wrong)
+    assert flags[LATERAL_FOREFOOT - 1].startswith("point 7 lay on another print than the foot's")
+    assert np.linalg.norm(checked[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) < 0.03 * length
+    checked, flags = check_points(crop, truth)  # the right point beside the same blot stays
+    assert np.allclose(checked, truth) and not any(flags)
 
 
 def test_right_points_pass_unchanged():

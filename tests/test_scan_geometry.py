@@ -26,6 +26,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.detector import DecodedPoints
 from foot_landmarks.foot_finder import FoundFoot
 from foot_landmarks.inference import ScanPredictor
 
@@ -159,6 +160,9 @@ class MarkerDetector:
     def predict(self, images: np.ndarray, *args, **kwargs) -> tuple[np.ndarray, np.ndarray]:
         points = np.stack([holes_in(np.asarray(image, float)) for image in images])
         return points, np.ones(points.shape[:2])
+
+    def predict_points(self, images: np.ndarray) -> DecodedPoints:
+        return DecodedPoints.one_by_one(*self.predict(images))  # no heatmaps: no joint toe decoding
 
 
 def holes_in(image: np.ndarray) -> np.ndarray:

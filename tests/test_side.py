@@ -11,7 +11,13 @@ from PIL import Image
 from stand_ins import GeometricDetector
 
 from foot_landmarks.foot_finder import FootFinder
-from foot_landmarks.inference import ScanPredictor, configuration_score, flag_doubtful_foot, toe_order_agrees
+from foot_landmarks.inference import (
+    REDECODED_TOE,
+    ScanPredictor,
+    configuration_score,
+    flag_doubtful_foot,
+    toe_order_agrees,
+)
 from foot_landmarks.synthetic.generate import generate_dataset
 
 
@@ -87,6 +93,33 @@ def test_a_foot_with_most_points_unsure_has_every_point_flagged(ink_page):
     assert "most points unsure" in table["warnings"].iloc[0]
     sure = ScanPredictor(WeakDetector(weak=0)).predict_scan(path, dpi=100.0, side=side)
     assert not sure["low_confidence"].any() and "most points unsure" not in sure["warnings"].iloc[0]
+
+
+class JointToesDetector(GeometricDetector):
+    """The geometric stand-in, reporting toes 4 and 5 as decoded jointly (foot_landmarks.toe_order)."""
+
+    def predict_points(self, images):
+        decoded = super().predict_points(images)
+        redecoded = np.zeros(decoded.confidence.shape, bool)
+        redecoded[:, 3:5] = True
+        return decoded._replace(redecoded=redecoded)
+
+
+def test_toe_points_decoded_jointly_are_flagged_for_review(ink_page):
+    path, side = ink_page
+    table = ScanPredictor(JointToesDetector()).predict_scan(path, dpi=100.0, side=side).set_index("landmark")
+    assert table.loc[[4, 5], "low_confidence"].all() and (table.loc[[4, 5], "flags"] != "").all()
+    assert REDECODED_TOE in set(table.loc[[4, 5], "flags"])
+    plain = ScanPredictor(GeometricDetector()).predict_scan(path, dpi=100.0, side=side)
+    assert REDECODED_TOE not in set(plain["flags"])
+
+
+def test_an_unread_side_whose_toes_disagree_with_the_configuration_kept_flags_the_whole_foot(ink_page):
+    path, _ = ink_page
+    table = ScanPredictor(JointToesDetector(refine="none"), UnsureFinder()).predict_scan(path, dpi=100.0)
+    assert table["low_confidence"].all() and "check the whole foot" in table["warnings"].iloc[0]
+    sure_side = ScanPredictor(JointToesDetector(refine="none")).predict_scan(path, dpi=100.0)
+    assert "disagree with the configuration" not in sure_side["warnings"].iloc[0]
 
 
 def test_a_foot_is_doubtful_as_a_whole_from_half_of_its_points_on():

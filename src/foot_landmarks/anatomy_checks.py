@@ -6,8 +6,9 @@ point 8 to point 2):
 - points 6 and 7 are the medial and lateral extremes of the FOREFOOT: the print between the toe
   gap and the narrowest part of the midfoot (toe prints excluded). A point 6 or 7 lying behind
   the narrowest part (on the midfoot's lateral band or at the heel: the long tail on high arches
-  with a narrow, curved band) is moved to the forefoot's extreme on its side, by the definition
-  (foot_landmarks.models.geometric reads the forefoot off the print), and flagged;
+  with a narrow, curved band), or on another print than the ball's (a blot, a coin beside the foot),
+  is moved to the forefoot's extreme on its side, by the definition (foot_landmarks.models.geometric
+  reads the forefoot off the print), and flagged;
 - the five toe points lie on five different toe prints, medial to lateral; two toe points on one
   toe print or closer than two toes can be, or toes out of order, are flagged (the refinement
   already renumbers toes where the print shows them apart).
@@ -17,6 +18,7 @@ A flag says what was found, so a reviewer can look at those points only.
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 from skimage.measure import label
 
 from foot_landmarks.extremes import flat_run_extreme
@@ -24,6 +26,10 @@ from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TO
 from foot_landmarks.models.geometric import _narrowest_midfoot, _toe_components, segment_print
 
 MIDFOOT_TOLERANCE = 0.02  # of the foot's length: how far behind the narrowest part 6 / 7 may sit
+# of the foot's length: prints closer than PIECE_GAP are one (a grid or dotted print falls apart
+# into cells); 6 / 7 more than OFF_BALL from the ball's print (~25 mm) are on another print
+PIECE_GAP = 0.03
+OFF_BALL = 0.1
 # Neighbouring toe tips lie 6-8 % of the foot's length apart on an adult foot, and never under
 # 3.5 % on the generator's 1452 feet: two toe points nearer than this are on one toe, whether or
 # not the print shows its toes apart (a grid print's toes merge with each other).
@@ -64,12 +70,41 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
         return points, flags
     narrowest = _narrowest_midfoot(along[~is_toe])
     forefoot = xy[~is_toe & (along >= narrowest)]
+    if not len(forefoot):
+        return points, flags
+    pieces = _pieces(mask, rows, cols, PIECE_GAP * length)
+    ball = pieces == int(np.bincount(pieces[~is_toe & (along >= narrowest)]).argmax())
     for k, direction, name in ((MEDIAL_FOREFOOT, medial, "medial"), (LATERAL_FOREFOOT, -medial, "lateral")):
-        if len(forefoot) and points[k - 1] @ axis < narrowest - MIDFOOT_TOLERANCE * length:
+        if points[k - 1] @ axis < narrowest - MIDFOOT_TOLERANCE * length:
             points[k - 1] = flat_run_extreme(forefoot, direction)
             flags[k - 1] = f"point {k} lay behind the forefoot (midfoot or heel): moved to the forefoot's {name} extreme"
+        elif _on_another_piece(points[k - 1], points[k - 1] @ axis, xy, along, ball, OFF_BALL * length):
+            points[k - 1] = flat_run_extreme(xy[ball & (along >= narrowest)], direction)
+            flags[k - 1] = f"point {k} lay on another print than the foot's: moved to the forefoot's {name} extreme"
     flags = _toe_flags(points, xy, pixel_labels, toe_ids, medial, flags)
     return points, flags
+
+
+def _pieces(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, gap: float) -> np.ndarray:
+    """A piece label for each print pixel (`rows`, `cols`): the print's parts joined across gaps
+    under `gap` (a grid or dotted print falls apart into cells; a blot, a coin or the other foot
+    beside the forefoot stays a piece of its own)."""
+    return label(ndimage.distance_transform_edt(~mask) <= gap / 2, connectivity=2)[rows, cols]
+
+
+def _on_another_piece(
+    point: np.ndarray, level: float, xy: np.ndarray, along: np.ndarray, ball: np.ndarray, distance_off: float
+) -> bool:
+    """Whether the print nearest to `point` is a piece other than the ball's, the ball's is more
+    than `distance_off` away, and the ball's print reaches the point's `level` along the axis (`along`: the
+    print pixels'). Where the print's segmentation missed a faint forefoot, the ball's piece ends
+    below the point, and the point is left alone."""
+    distance = np.linalg.norm(xy - point, axis=1)
+    return bool(
+        not ball[int(np.argmin(distance))]
+        and distance[ball].min() > distance_off
+        and along[ball].min() <= level <= along[ball].max()
+    )
 
 
 def _close_toe_flags(points: np.ndarray, flags: list[str]) -> list[str]:

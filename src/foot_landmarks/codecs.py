@@ -218,6 +218,20 @@ class GaussianHeatmapCodec:
             return keypoints[0], confidence[0]
         return keypoints, confidence
 
+    def decode_at(self, heatmap: np.ndarray, row: int, col: int) -> tuple[np.ndarray, float]:
+        """(point [x, y] in input px, heatmap value) of one (h, w) map decoded from the peak at
+        (row, col) instead of its argmax: a second peak, as the joint toe decoding picks one."""
+        flat = np.asarray(heatmap, dtype=np.float32)[None]
+        peak_row, peak_col = np.array([row]), np.array([col])
+        if self.decoder == "argmax":
+            uv = np.array([[col, row]], float)
+        elif self.decoder == "dark":
+            uv = self._refine_dark(flat, peak_row, peak_col)
+        else:
+            index = torch.from_numpy(peak_row * flat.shape[2] + peak_col)
+            uv = soft_argmax(torch.from_numpy(flat.astype(np.float64)), self.soft_argmax_radius, index).numpy()
+        return self.to_input_px(uv)[0], float(flat[0, row, col])
+
     def _refine_dark(self, flat: np.ndarray, peak_row: np.ndarray, peak_col: np.ndarray) -> np.ndarray:
         """(M, 2) [u, v]: one Newton step on log(heatmap) from the argmax (DARK)."""
         m, h, w = flat.shape

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from torch import nn
 
 from foot_landmarks.codecs import GaussianHeatmapCodec
 from foot_landmarks.models.factory import build_network, heatmap_stride
+from foot_landmarks.toe_order import reorder_toes
 
 # Inputs are 8-bit prints, bright on black; a fixed affine keeps them near zero mean, unit scale.
 PIXEL_MEAN, PIXEL_STD = 0.2, 0.3
@@ -46,6 +48,21 @@ def to_network_input(images_uint8: torch.Tensor) -> torch.Tensor:
     if images_uint8.ndim == 3:
         images_uint8 = images_uint8[:, None]
     return normalise(images_uint8.float() / 255.0)
+
+
+class DecodedPoints(NamedTuple):
+    """The network's points for N input images, in input-frame px."""
+
+    points: np.ndarray  # (N, 8, 2): the toes decoded jointly where one by one they broke the anatomy
+    confidence: np.ndarray  # (N, 8): each point's heatmap value
+    redecoded: np.ndarray  # (N, 8) bool: the toe points the joint decoding moved
+    separate_points: np.ndarray  # (N, 8, 2): every map decoded on its own
+    separate_confidence: np.ndarray  # (N, 8)
+
+    @classmethod
+    def one_by_one(cls, points: np.ndarray, confidence: np.ndarray) -> "DecodedPoints":
+        """Points with no joint decoding (a stand-in without heatmaps)."""
+        return cls(points, confidence, np.zeros(np.shape(confidence), bool), points, confidence)
 
 
 @dataclass
@@ -92,9 +109,29 @@ class LandmarkDetector:
                     out.append(net(x).float().cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, 8, *self.codec().heatmap_size), np.float32)
 
+    def decode(self, heatmaps: np.ndarray, decoder: str | None = None) -> DecodedPoints:
+        """(N, 8, h, w) heatmaps -> DecodedPoints: each map decoded on its own, and the toes decoded
+        jointly where that broke the anatomy (foot_landmarks.toe_order; `joint_toes: false` in
+        the config turns that off)."""
+        codec = self.codec(decoder)
+        separate_points, separate_confidence = codec.decode(heatmaps)
+        points, confidence = separate_points.copy(), separate_confidence.copy()
+        redecoded = np.zeros(confidence.shape, bool)
+        if self.config.get("joint_toes", True):
+            for i in range(len(points)):
+                points[i], confidence[i], redecoded[i] = reorder_toes(heatmaps[i], points[i], confidence[i], codec)
+        return DecodedPoints(points, confidence, redecoded, separate_points, separate_confidence)
+
+    def predict_points(
+        self, images_uint8: np.ndarray, batch_size: int = 16, decoder: str | None = None
+    ) -> DecodedPoints:
+        """(N, H, W) uint8 -> DecodedPoints (input-frame px), as `decode` gives them."""
+        return self.decode(self.predict_heatmaps(images_uint8, batch_size), decoder)
+
     def predict(self, images_uint8: np.ndarray, batch_size: int = 16, decoder: str | None = None):
         """(N, H, W) uint8 -> points (N, 8, 2) in input-frame px and confidence (N, 8)."""
-        return self.codec(decoder).decode(self.predict_heatmaps(images_uint8, batch_size))
+        decoded = self.predict_points(images_uint8, batch_size, decoder)
+        return decoded.points, decoded.confidence
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, half: bool = True, weights: str | None = None) -> Path:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.anatomy_checks import check_points
-from foot_landmarks.detector import LandmarkDetector
+from foot_landmarks.detector import DecodedPoints, LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, mirror_side
@@ -55,6 +56,7 @@ ERROR_COLUMNS = ["image", "error"]
 # Half: on the generated validation and test feet no foot has more than one weak point; on
 # outside prints such feet are the misread ones (benchmarks/RESULTS.md).
 MOSTLY_UNSURE = 0.5
+REDECODED_TOE = "toe points decoded again together: one by one, two shared a toe or ran out of order"
 
 
 class ScanError(ValueError):
@@ -111,6 +113,17 @@ def mirrored(processed: ProcessedPrint) -> ProcessedPrint:
                           processed.side_confidence, list(processed.warnings))
 
 
+class SettledFoot(NamedTuple):
+    """One foot in the configuration kept, with the network's points on its crop."""
+
+    label: str
+    processed: ProcessedPrint
+    points: np.ndarray  # (8, 2) crop px
+    confidence: np.ndarray  # (8,)
+    redecoded: np.ndarray  # (8,) bool: toe points decoded jointly (foot_landmarks.toe_order)
+    side_unsure: bool  # side tried both ways, and the toes disagree with the configuration kept
+
+
 @dataclass
 class ScanPredictor:
     detector: LandmarkDetector
@@ -129,16 +142,19 @@ class ScanPredictor:
     def settings(self) -> CropSettings:
         return CropSettings(self.crop_height, self.crop_margin, self.analysis_long_side)
 
-    def _network_points(self, crops: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """The network's points (crop px) and confidences for each crop."""
+    def _network_points(self, crops: list[np.ndarray]) -> DecodedPoints:
+        """The network's points for each crop, in crop px."""
         inputs, resizes = [], []
         for crop in crops:
             input_image, resize = geo.resize_with_matrix(crop, self.detector.input_size)
             inputs.append(input_image)
             resizes.append(resize)
-        points_input, confidence = self.detector.predict(np.stack(inputs))
-        on_crop = np.stack([geo.apply_to_points(geo.invert(r), p) for r, p in zip(resizes, points_input)])
-        return on_crop, confidence
+        decoded = self.detector.predict_points(np.stack(inputs))
+
+        def on_crop(points: np.ndarray) -> np.ndarray:
+            return np.stack([geo.apply_to_points(geo.invert(r), p) for r, p in zip(resizes, points)])
+
+        return decoded._replace(points=on_crop(decoded.points), separate_points=on_crop(decoded.separate_points))
 
     def _settle_sides(self, feet: list[tuple[str, ProcessedPrint]], view: str | None):
         """Each foot's crop in the configuration its points agree with best, with the network's
@@ -150,9 +166,14 @@ class ScanPredictor:
         if len(feet) == 2 and len(doubtful) == 1:
             doubtful = []  # the sure foot decides both (crop_feet already made them a pair)
         crops = [p.crop for _, p in feet] + [mirrored(feet[i][1]).crop for i in doubtful]
-        points, confidence = self._network_points(crops)
-        own = [configuration_score(points[i], confidence[i]) for i in range(len(feet))]
-        other = {i: configuration_score(points[len(feet) + k], confidence[len(feet) + k]) for k, i in enumerate(doubtful)}
+        decoded = self._network_points(crops)
+        points, confidence, redecoded = decoded.points, decoded.confidence, decoded.redecoded
+
+        def score(i: int) -> float:  # the maps decoded one by one: what the network says of this configuration
+            return configuration_score(decoded.separate_points[i], decoded.separate_confidence[i])
+
+        own = [score(i) for i in range(len(feet))]
+        other = {i: score(len(feet) + k) for k, i in enumerate(doubtful)}
         if len(feet) == 2 and len(doubtful) == 2:
             flip = other[0] + other[1] > own[0] + own[1]
             flips = {0: flip, 1: flip}
@@ -160,16 +181,19 @@ class ScanPredictor:
             flips = {i: other[i] > own[i] for i in doubtful}
         settled = []
         for i, (label, processed) in enumerate(feet):
-            own_points, own_confidence = points[i], confidence[i]
+            chosen, unsure = i, False
             if i in flips:
                 if flips[i]:
-                    k = doubtful.index(i)
+                    chosen = len(feet) + doubtful.index(i)
                     processed = mirrored(processed)
-                    own_points, own_confidence = points[len(feet) + k], confidence[len(feet) + k]
                     label = mirror_side(label)
                 processed.side_source = "detected, both configurations tried"
                 processed.warnings.append("side chosen by comparing both configurations: check it")
-            settled.append((label, processed, own_points, own_confidence))
+                # the configuration kept, one by one, put toes on one toe or out of order
+                unsure = bool(redecoded[chosen].any())
+                if unsure:
+                    processed.warnings.append("the toes disagree with the configuration chosen: check the whole foot")
+            settled.append(SettledFoot(label, processed, points[chosen], confidence[chosen], redecoded[chosen], unsure))
         return settled
 
     def predict_scan(
@@ -223,7 +247,7 @@ class ScanPredictor:
                 full = replace(full, feet=[f.moved(geo.compose(geo.invert(page.to_work), full.to_work)) for f in page.feet])
             detail = detail_page(full, self.analysis_long_side)
         tables = []
-        for foot, processed, on_crop, confidence in settled:
+        for foot, processed, on_crop, confidence, redecoded, side_unsure in settled:
             if refine:
                 on_crop = refine_to_print(
                     processed.crop, on_crop, detail=PageDetail.of_page(detail.gray, detail.to_work, processed.to_crop)
@@ -231,8 +255,9 @@ class ScanPredictor:
             flags = [""] * len(on_crop)
             if self.detector.config.get("anatomy_checks", True):
                 on_crop, flags = check_points(processed.crop, on_crop)
+            flags = [flag or (REDECODED_TOE if moved else "") for flag, moved in zip(flags, redecoded)]
             # a weak heatmap peak, or a point the anatomy checks moved or doubt
-            low = (confidence < self.low_confidence) | np.array([bool(f) for f in flags])
+            low = (confidence < self.low_confidence) | np.array([bool(f) for f in flags]) | side_unsure
             low, doubt = flag_doubtful_foot(low)
             warnings = processed.warnings + ([doubt] if doubt else [])
             points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)

@@ -78,14 +78,14 @@ def predict_landmarks(
     training_params: dict,
 ) -> dict:
     """Points of the validation and test samples, with the variant's decoder and with argmax;
-    for a variant with `refine: print`, first its points refined on the crops and then on the
-    scans themselves (its own result, as inference makes it)."""
+    for a variant with `refine: print`, its points as inference makes them (its own result): the
+    toes decoded jointly where needed, then refined on the crops and on the scans themselves."""
     idx = _evaluated(model_input, training_params.get("max_eval_images"))
     heatmaps = detector.predict_heatmaps(model_input["images"][idx])
     decoders = dict.fromkeys([detector.config.get("decoder", "dark"), "argmax"])
     decoded = {d: detector.codec(d).decode(heatmaps) for d in decoders}
     if variant_refines(detector.config):
-        points, confidence = decoded[next(iter(decoders))]
+        points, confidence, *_ = detector.decode(heatmaps)  # with the joint toe decoding, as inference
         refined = _as_inference_makes_them(detector.config, points, model_input, idx, samples, crops, raw_images)
         decoded = {"refined": (refined, confidence), **decoded}
     return _predictions(model_input, idx, decoded)
