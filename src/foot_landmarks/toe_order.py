@@ -6,10 +6,11 @@ pressed against the ball reads as part of the ball, toe 5's map answers on toe 4
 toe 3, and two toe points share one toe (the hallux still right). The maps keep a weaker second
 peak on the toe they passed over, so where the separately decoded toe points break the anatomy
 (two closer than two toes can be, or out of medial-to-lateral order; foot_landmarks.anatomy_checks)
-the toes are decoded again jointly: among the peaks of the five toe maps, the five in
-medial-to-lateral order, each a toe apart from the next, with the largest summed heatmap value
-(a dynamic programme over the peaks sorted across the foot). Points the network's answer already
-keeps apart and in order are never touched.
+the toes are decoded again jointly: among the peaks of the five toe maps in front of points 6 and
+7, the five in medial-to-lateral order, each a toe apart from the next (the hallux is wider), the
+lesser toes stepping back toward the little toe, with the largest summed heatmap value (a dynamic
+programme over the peaks sorted across the foot). Points the network's answer already keeps
+apart and in order are never touched.
 
 Works on the network's input frame (toes up, right-foot configuration: the hallux on the left),
 with the axis from point 8 to point 2 as everywhere (LANDMARKS.md).
@@ -45,8 +46,9 @@ def _medial(points: np.ndarray) -> np.ndarray | None:
 
 
 def toes_break_anatomy(points: np.ndarray) -> bool:
-    """Whether the (8, 2) points put two toe points closer than two toes can be, or the toe points
-    out of medial-to-lateral order (the rules foot_landmarks.anatomy_checks flags)."""
+    """Whether the (8, 2) points put two toe points closer than two toes can be (the hallux and
+    toe 2 closer than HALLUX_MIN_SPACING), or the toe points out of medial-to-lateral order (the
+    rules foot_landmarks.anatomy_checks flags)."""
     medial = _medial(points)
     if medial is None:
         return False
