@@ -69,11 +69,12 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
     if (~is_toe).sum() < 20:
         return points, flags
     narrowest = _narrowest_midfoot(along[~is_toe])
-    forefoot = xy[~is_toe & (along >= narrowest)]
+    in_front = ~is_toe & (along >= narrowest)
+    forefoot = xy[in_front]
     if not len(forefoot):
         return points, flags
     pieces = _pieces(mask, rows, cols, PIECE_GAP * length)
-    ball = pieces == int(np.bincount(pieces[~is_toe & (along >= narrowest)]).argmax())
+    ball = pieces == int(np.bincount(pieces[in_front]).argmax())
     for k, direction, name in ((MEDIAL_FOREFOOT, medial, "medial"), (LATERAL_FOREFOOT, -medial, "lateral")):
         if points[k - 1] @ axis < narrowest - MIDFOOT_TOLERANCE * length:
             points[k - 1] = flat_run_extreme(forefoot, direction)

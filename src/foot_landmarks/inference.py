@@ -26,8 +26,8 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, replace
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
