@@ -80,7 +80,7 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
             points[k - 1] = flat_run_extreme(forefoot, direction)
             flags[k - 1] = f"point {k} lay behind the forefoot (midfoot or heel): moved to the forefoot's {name} extreme"
         elif _on_another_piece(points[k - 1], points[k - 1] @ axis, xy, along, ball, OFF_BALL * length):
-            points[k - 1] = flat_run_extreme(xy[ball & (along >= narrowest)], direction)
+            points[k - 1] = flat_run_extreme(xy[ball & in_front], direction)
             flags[k - 1] = f"point {k} lay on another print than the foot's: moved to the forefoot's {name} extreme"
     flags = _toe_flags(points, xy, pixel_labels, toe_ids, medial, flags)
     return points, flags
