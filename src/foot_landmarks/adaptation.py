@@ -31,7 +31,10 @@ import numpy as np
 import pandas as pd
 
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.metrics import errors_as_foot_length_fraction, radial_errors_mm
+from foot_landmarks.external.scoring import POINT_COLUMNS, match_feet, point_errors, predicted_feet
+from foot_landmarks.inference import ScanError, ScanPredictor
+from foot_landmarks.metrics import errors_as_foot_length_fraction, foot_length_px, radial_errors_mm
+from foot_landmarks.pages import VIEWS
 from foot_landmarks.pipelines.evaluation.nodes import predict_landmarks
 from foot_landmarks.pipelines.training.nodes import _subset, build_model_input, data_fingerprint
 from foot_landmarks.training import train_detector
@@ -242,6 +245,50 @@ def score(detector: LandmarkDetector, feet: pd.DataFrame, crops: Mapping, raw_im
     return foot_errors(feet, *predict_feet(detector, feet, crops, raw_images, refine))
 
 
+def sheet_truth(sheet: pd.DataFrame) -> pd.DataFrame:
+    """A sheet's annotated feet (rows of `samples`) in the outside sets' scoring form
+    (foot_landmarks.external.scoring.annotated_feet)."""
+    points = [np.asarray(p, float) for p in sheet["points_orig"]]
+    return pd.DataFrame({
+        "image": sheet["image"].to_numpy(),
+        "foot": sheet["foot"].fillna("").astype(str).to_numpy() if "foot" in sheet else "",
+        "dpi": pd.to_numeric(sheet["dpi"], errors="coerce").to_numpy(float),
+        "points": points,
+        "visible": [np.asarray(v, int) for v in sheet["visible"]],
+        "foot_length_px": foot_length_px(np.stack(points)) if points else np.zeros(0),
+    })
+
+
+def whole_image_errors(detector: LandmarkDetector, scan_path: str, sheet: pd.DataFrame) -> pd.DataFrame:
+    """Point errors (external.scoring.point_errors) of `detector` on a sheet's whole image, sent
+    as a user sends it: the page stage finds, orients and sides every foot (no side given; the
+    dpi and view when the sheet's annotation has them). A foot the page stage did not give is
+    scored as not found; an image with no foot at all scores every foot so."""
+    first = sheet.iloc[0]
+    dpi = pd.to_numeric(pd.Series([first.get("dpi")]), errors="coerce").iloc[0]
+    view = first.get("view") if first.get("view") in VIEWS else None
+    try:
+        landmarks = ScanPredictor(detector).predict_scan(scan_path, dpi=dpi if np.isfinite(dpi) else None, view=view)
+        landmarks["image"] = first["image"]
+    except ScanError as error:
+        log.warning("whole image %s: %s", first["image"], error)
+        landmarks = pd.DataFrame()
+    return point_errors(match_feet(sheet_truth(sheet), predicted_feet(landmarks)))
+
+
+def whole_image_measures(errors: pd.DataFrame) -> dict[str, float]:
+    """Feet found, and over the visible points of the found feet: their number, the mean error in
+    % of the foot length and the % within WITHIN_PCT of it (nan without points)."""
+    found = errors[errors["found"].astype(bool) & (errors["visible"].astype(int) == 1)]
+    n = len(found)
+    return {
+        "feet_found": float(errors.groupby(["image", "foot"])["found"].first().sum()) if len(errors) else 0.0,
+        "points": float(n),
+        "error_pct": 100 * float(found["error_frac"].mean()) if n else math.nan,
+        "within_2pct": 100 * float((100 * found["error_frac"] <= WITHIN_PCT).mean()) if n else math.nan,
+    }
+
+
 # --- the learning curve -------------------------------------------------------------------------
 
 
@@ -303,19 +350,24 @@ def mixed_feet(real_train: pd.DataFrame, held_out: pd.DataFrame, samples: pd.Dat
 
 
 def leave_one_sheet_out(base: LandmarkDetector, real: pd.DataFrame, samples: pd.DataFrame, crops: Mapping,
-                        raw_images: Mapping | None, params: Mapping) -> tuple[pd.DataFrame, pd.DataFrame]:
+                        raw_images: Mapping | None, params: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """For each sheet (image) of the real set: fine-tune `base` on the feet of the other sheets
     (mixed with generated feet as in the `finetune` pipeline) and score the sheet's feet before
-    (`base`) and after, in % of the foot length, with the share of points within 2 % of it.
+    (`base`) and after, in % of the foot length, with the share of points within 2 % of it: on
+    the crops cut from their annotation (as data processing cuts them), and, where `raw_images`
+    holds the sheet's scan, on the whole image as a user sends it (:func:`whole_image_errors`:
+    the page stage must find and orient each foot too).
 
     `crops` holds the real set's crops and the generated ones. Returns the table (image, n_feet,
     n_train_feet, error_before_pct, error_after_pct, points, within_2pct_before, within_2pct_after,
-    minutes) and the per-foot points (sample_id,
-    image, before, after: (8, 2) original px) for overlays."""
+    and for whole images feet_found_before / _after, whole_points_before / _after,
+    whole_error_before_pct / _after_pct, whole_within_2pct_before / _after; minutes), the
+    per-foot points (sample_id, image, before, after: (8, 2) original px) for overlays, and the
+    whole images' point errors (external.scoring.point_errors, with `model` before / after)."""
     refine = bool(params.get("refine", True))
     ids, before_points = predict_feet(base, real, crops, raw_images, refine)
     before = dict(zip(ids, before_points))
-    rows, points = [], []
+    rows, points, whole = [], [], []
     for image in sorted(real["image"].unique()):
         sheet = real[real["image"] == image]
         others = real[real["image"] != image]
@@ -326,19 +378,34 @@ def leave_one_sheet_out(base: LandmarkDetector, real: pd.DataFrame, samples: pd.
         after_ids, after_points = predict_feet(detector, sheet, crops, raw_images, refine)
         error_before = foot_errors(sheet, after_ids, np.stack([before[i] for i in after_ids]))
         error_after = foot_errors(sheet, after_ids, after_points)
-        rows.append({
+        row = {
             "image": image, "n_feet": len(sheet), "n_train_feet": len(others),
             "error_before_pct": mean_error(error_before, PERCENT), "error_after_pct": mean_error(error_after, PERCENT),
             "points": int(error_after["n_points"].sum()),
             "within_2pct_before": share_within(error_before), "within_2pct_after": share_within(error_after),
-            "minutes": minutes,
-        })
+        }
+        scan = (raw_images or {}).get(sheet["partition"].iloc[0]) if "partition" in sheet else None
+        if scan is not None:
+            path = (scan() if callable(scan) else scan).path
+            for model, network in (("before", base), ("after", detector)):
+                errors = whole_image_errors(network, path, sheet).assign(model=model)
+                measures = whole_image_measures(errors)
+                row.update({
+                    f"feet_found_{model}": measures["feet_found"], f"whole_points_{model}": measures["points"],
+                    f"whole_error_{model}_pct": measures["error_pct"], f"whole_within_2pct_{model}": measures["within_2pct"],
+                })
+                whole.append(errors)
+        rows.append({**row, "minutes": minutes})
         points += [{"sample_id": i, "image": image, "before": before[i], "after": a} for i, a in zip(after_ids, after_points)]
         log.info("leave one sheet out: %s (%d feet): %.2f %% -> %.2f %% of the foot length (%.1f min)", image,
                  len(sheet), rows[-1]["error_before_pct"], rows[-1]["error_after_pct"], minutes)
-    table = pd.DataFrame(rows, columns=["image", "n_feet", "n_train_feet", "error_before_pct", "error_after_pct",
-                                        "points", "within_2pct_before", "within_2pct_after", "minutes"])
-    return table, pd.DataFrame(points, columns=["sample_id", "image", "before", "after"])
+    table = pd.DataFrame(rows, columns=[
+        "image", "n_feet", "n_train_feet", "error_before_pct", "error_after_pct", "points", "within_2pct_before",
+        "within_2pct_after", "feet_found_before", "feet_found_after", "whole_points_before", "whole_points_after",
+        "whole_error_before_pct", "whole_error_after_pct", "whole_within_2pct_before", "whole_within_2pct_after",
+        "minutes"])
+    whole_errors = pd.concat(whole, ignore_index=True) if whole else pd.DataFrame(columns=[*POINT_COLUMNS, "model"])
+    return table, pd.DataFrame(points, columns=["sample_id", "image", "before", "after"]), whole_errors
 
 
 # --- measurement (b): a controlled domain shift ---------------------------------------------------

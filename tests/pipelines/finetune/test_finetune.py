@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 from drawn_print import POINTS, drawn_crop
+from stand_ins import GeometricDetector
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from mlflow.tracking import MlflowClient
@@ -27,6 +28,7 @@ from foot_landmarks.detector import LandmarkDetector
 from foot_landmarks.pipelines.finetune.nodes import learning_curve_table, plot_learning_curve
 from foot_landmarks.pipelines.finetune.pipeline import create_pipeline as finetune_pipeline
 from foot_landmarks.pipelines.training import nodes as training_nodes
+from foot_landmarks.synthetic.generate import generate_dataset
 from foot_landmarks.tracking import HELD_OUT_RULE, load_registered_detector, log_variant_run
 
 REPO = Path(__file__).resolve().parents[3]
@@ -235,7 +237,27 @@ def test_leave_one_sheet_out_never_trains_on_the_sheet_it_scores(monkeypatch):
     monkeypatch.setattr(adaptation, "fine_tune", fine_tune)
     _score_with_offsets(monkeypatch, champion_px=3.0, fine_tuned_px=1.0)
     real = samples[samples["dataset"] == "clinic"].head(6)
-    table, points = adaptation.leave_one_sheet_out(LandmarkDetector.create(TINY), real, samples, crops, {}, FINETUNE)
+    # the whole image of one sheet is scored too: a stub for the page stage that finds its foot
+    # 3 px off before fine-tuning and 1 px after, and a scan object as the raw partitions give
+    whole_sheet = real.iloc[0]
+    scored: list[tuple[str, str]] = []
+
+    def whole_image_errors(detector, path, sheet):
+        scored.append((path, sheet["image"].iloc[0]))
+        offset = 1.0 if "fine_tuned_from" in detector.info else 3.0
+        truth = adaptation.sheet_truth(sheet).assign(found=True)
+        truth["pred_points"] = [p + [offset, 0.0] for p in truth["points"]]
+        truth["confidence"] = [np.ones(8)] * len(truth)
+        truth["low_confidence"] = [np.zeros(8, bool)] * len(truth)
+        return adaptation.point_errors(truth)
+
+    class Scan:
+        path = "/scans/whole.png"
+
+    monkeypatch.setattr(adaptation, "whole_image_errors", whole_image_errors)
+    raw = {whole_sheet["partition"]: lambda: Scan()}
+    table, points, whole = adaptation.leave_one_sheet_out(LandmarkDetector.create(TINY), real, samples, crops, raw,
+                                                          FINETUNE)
     assert table["image"].tolist() == sorted(real["image"]) and (table["n_feet"] == 1).all()
     for image, used in zip(table["image"], trained):
         assert f"clinic/{image[:-4]}" not in used and len(used & set(real["sample_id"])) == 5
@@ -246,6 +268,44 @@ def test_leave_one_sheet_out_never_trains_on_the_sheet_it_scores(monkeypatch):
     # every point 3 px (more than 2 % of 100 px) off before, 1 px after
     assert (table["within_2pct_before"] == 0).all() and (table["within_2pct_after"] == 100).all()
     assert len(points) == 6
+    # the whole image: scored with the base and the fine-tuned model, only for the sheet with a scan
+    assert scored == [("/scans/whole.png", whole_sheet["image"])] * 2
+    row = table.set_index("image").loc[whole_sheet["image"]]
+    assert row["feet_found_before"] == row["feet_found_after"] == 1 and row["whole_points_after"] == 8
+    assert row["whole_error_before_pct"] == pytest.approx(300 / length)
+    assert row["whole_error_after_pct"] == pytest.approx(100 / length)
+    assert row["whole_within_2pct_before"] == 0 and row["whole_within_2pct_after"] == 100
+    assert table.drop(index=table.index[table["image"] == whole_sheet["image"]])["whole_error_after_pct"].isna().all()
+    assert sorted(whole["model"].unique()) == ["after", "before"] and len(whole) == 16
+
+
+def test_a_whole_image_is_scored_as_a_user_sends_it(tmp_path):
+    """The page stage finds, orients and sides the foot of a generated page (its points read off
+    the pixels by the geometric stand-in) and the generator's points score it; an annotation
+    elsewhere on the page is another foot, not found; a page without a print scores its foot as
+    not found, without raising."""
+    data = generate_dataset(1, 21, n_broken=0, processes=1, mix={"ink_paper": 1.0, "a4": 1.0}, progress=False)
+    name = data.images["image"].iloc[0]
+    path = tmp_path / name
+    path.write_bytes(data.files[name])
+    truth = data.points.sort_values("landmark")[["x", "y"]].to_numpy(float)
+
+    def sheet(points: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame([{"image": name, "foot": "", "dpi": 300.0, "view": "print", "points_orig": points,
+                              "visible": [1] * 8}])
+
+    errors = adaptation.whole_image_errors(GeometricDetector(), str(path), sheet(truth))
+    assert len(errors) == 8 and errors["found"].all() and errors["image"].eq(name).all()
+    measures = adaptation.whole_image_measures(errors)
+    assert measures["feet_found"] == 1 and measures["points"] == 8
+    assert measures["error_pct"] < 0.5 and measures["within_2pct"] == 100
+    length = np.linalg.norm(truth[:5] - truth[7], axis=1).max()
+    elsewhere = adaptation.whole_image_errors(GeometricDetector(), str(path), sheet(truth + [0.0, 0.6 * length]))
+    assert not elsewhere["found"].any() and elsewhere["error_frac"].isna().all()
+    blank = tmp_path / "blank.png"
+    Image.new("L", (800, 1100), 250).save(blank)
+    nothing = adaptation.whole_image_errors(GeometricDetector(), str(blank), sheet(truth))
+    assert not nothing["found"].any() and adaptation.whole_image_measures(nothing)["feet_found"] == 0
 
 
 def test_domain_shift_fine_tunes_on_the_pool_and_scores_unseen_feet_of_the_look(monkeypatch):

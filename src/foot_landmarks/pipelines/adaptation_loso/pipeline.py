@@ -5,7 +5,8 @@ default ../shared/data/real_annotated, another with `--params real_annotated_dir
 
 The set goes through data processing's own nodes in memory (nothing of it is written but the
 table and the overlays under data/08_reporting/adaptation); then for each sheet the champion (or
-`finetune.base`) is fine-tuned on the other sheets' feet and scored on the sheet's before and after."""
+`finetune.base`) is fine-tuned on the other sheets' feet and scored on the sheet's before and after:
+on its feet cut from their annotation, and on its whole image as a user sends it."""
 
 from functools import partial, update_wrapper
 
@@ -45,7 +46,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(run_leave_one_sheet_out,
                  ["loso_base_detector", "loso.samples", "loso.crops", "samples", "crops", "loso_raw_images",
                   "params:finetune"],
-                 ["loso_table", "loso_points"], name="leave_one_sheet_out"),
+                 ["loso_table", "loso_points", "loso_whole_image_errors"], name="leave_one_sheet_out"),
             Node(draw_sheet_overlays, ["loso_points", "loso.samples", "loso.crops"], "loso_overlays",
                  name="draw_sheet_overlays"),
             Node(log_table, "loso_table", None, name="log_leave_one_sheet_out"),

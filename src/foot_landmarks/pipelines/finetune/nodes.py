@@ -219,7 +219,7 @@ def as_data_set(partitions: Mapping, name: str) -> dict:
 
 def run_leave_one_sheet_out(base: LandmarkDetector, real_samples: pd.DataFrame, real_crops: dict,
                             samples: pd.DataFrame, crops: dict, real_raw_images: dict, finetune: dict
-                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                            ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     return adaptation.leave_one_sheet_out(base, real_samples, samples, {**crops, **real_crops}, real_raw_images,
                                           finetune)
 
@@ -267,3 +267,11 @@ def log_adaptation_table(table: pd.DataFrame, name: str) -> None:
         for column in ("within_2pct_before", "within_2pct_after"):  # over all points, not per sheet
             if column in table and len(table):
                 mlflow.log_metric(column, float((table[column] * table["points"]).sum() / table["points"].sum()))
+        for model in ("before", "after"):  # whole images: over the points of the feet found
+            points = table.get(f"whole_points_{model}")
+            if points is None or not np.nansum(points):
+                continue
+            for measure in ("whole_error_{}_pct", "whole_within_2pct_{}"):
+                column = measure.format(model)
+                mlflow.log_metric(column, float(np.nansum(table[column] * points) / np.nansum(points)))
+            mlflow.log_metric(f"feet_found_{model}", float(table[f"feet_found_{model}"].sum()))
