@@ -203,7 +203,7 @@ def render_form(
     drawn_pen = _weighted(rng, PEN_LINES_SHARES)
     pen_lines = pen_lines or drawn_pen
     pen_colour = _choice(rng, PEN_COLOURS)
-    marks, pen_elements = _pen_marks(placed, pen_lines, px_mm, pen_colour, rng)
+    marks, pen_elements = _pen_marks(placed, pen_lines, px_mm, pen_colour, rng, page_hw)
     elements += pen_elements
     writing = _handwriting(layout, spec.subject, pen_colour, rng)
     elements += writing
@@ -417,9 +417,16 @@ def _outer_extent(foot: PlacedFoot, origin: np.ndarray, distal: np.ndarray, out:
 
 
 def _pen_marks(
-    placed: dict[str, PlacedFoot], mode: str, px_mm: float, colour, rng: np.random.Generator
+    placed: dict[str, PlacedFoot], mode: str, px_mm: float, colour, rng: np.random.Generator,
+    page_hw: tuple[int, int],
 ) -> tuple[list[PenMark], list[Element]]:
-    """Toe and heel lines and forefoot arrows of `mode` (near / wrong / none) for both feet."""
+    """Toe and heel lines and forefoot arrows of `mode` (near / wrong / none) for both feet; a
+    mark that would lie off the page (a wrong heel line below a heel near the page's edge) is not
+    drawn."""
+
+    def on_page(q: np.ndarray) -> bool:
+        return bool(0 <= q[0] <= page_hw[1] - 1 and 0 <= q[1] <= page_hw[0] - 1)
+
     if mode == "none":
         return [], []
     marks: list[PenMark] = []
@@ -444,6 +451,8 @@ def _pen_marks(
             outward = distal if kind == "toe line" else -distal
             gap = px_mm * rng.uniform(1.5, 4.0) + (shift() if wrong else 0.0)
             centre = p[landmark - 1] + outward * gap + lateral * px_mm * rng.uniform(-3, 3)
+            if not on_page(centre):
+                continue
             half = px_mm * rng.uniform(7, 16)
             tilt = np.deg2rad(rng.normal(0, 4))
             direction = across * np.cos(tilt) + outward * np.sin(tilt)
@@ -475,6 +484,8 @@ def _pen_marks(
                 tip = heel + distal * level + out * (base + gap)
             else:
                 tip = point + out * gap + distal * px_mm * rng.uniform(-2, 2)
+            if not on_page(tip):
+                continue
             tail = tip + out * px_mm * rng.uniform(8, 15)
             head = px_mm * rng.uniform(2, 3.5)
             back = out * head
