@@ -22,7 +22,7 @@ from scipy import ndimage
 from skimage.measure import label
 
 from foot_landmarks.extremes import flat_run_extreme
-from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS
+from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 from foot_landmarks.models.geometric import _narrowest_midfoot, _toe_components, segment_print
 
 MIDFOOT_TOLERANCE = 0.02  # of the foot's length: how far behind the narrowest part 6 / 7 may sit
@@ -34,10 +34,6 @@ OFF_BALL = 0.1
 # 3.5 % on the generator's 1452 feet: two toe points nearer than this are on one toe, whether or
 # not the print shows its toes apart (a grid print's toes merge with each other).
 TOE_MIN_SPACING = 0.03  # of the foot's length (point 8 to point 2)
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
 def check_points(crop: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -60,8 +56,10 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
     rows, cols = np.nonzero(labels)
     xy = np.stack([cols, rows], axis=1).astype(float)
     pixel_labels = labels[rows, cols]
-    axis = _unit(points[1] - points[HEEL - 1])
-    medial = np.array([axis[1], -axis[0]])  # right-foot configuration: the hallux side
+    axes = foot_axes(points)
+    if axes is None:
+        return points, flags
+    axis, medial = axes
     along = xy @ axis
     length = float(np.ptp(along))
     toe_ids = _toe_components(pixel_labels, along)

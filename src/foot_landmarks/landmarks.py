@@ -25,6 +25,18 @@ MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL = 6, 7, 8
 SIDES: tuple[str, ...] = ("left", "right")
 
 
+def foot_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(distal, medial) unit vectors of (8, 2) points in the right-foot configuration: the foot
+    axis from point 8 to point 2 (LANDMARKS.md) and that axis turned toward the hallux side (toes
+    up (0, -1) -> medial (-1, 0), the left). None where points 8 and 2 coincide or are not finite."""
+    axis = np.asarray(points[1], float) - np.asarray(points[HEEL - 1], float)
+    norm = float(np.linalg.norm(axis))
+    if not np.isfinite(norm) or norm < 1e-9:
+        return None
+    axis = axis / norm
+    return axis, np.array([axis[1], -axis[0]])
+
+
 def mirror_side(side: str | None) -> str | None:
     """The other foot ("left" <-> "right"); anything else (None, "") is returned as it is."""
     return {"left": "right", "right": "left"}.get(side or "", side)

@@ -52,7 +52,7 @@ from skimage.morphology import disk, opening
 
 from foot_landmarks.extremes import FLAT_RUN_TOLERANCE_PX, flat_run_extreme
 from foot_landmarks.geometry import apply_to_points, compose, invert
-from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS
+from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 from foot_landmarks.models.geometric import print_intensity, print_mask
 
 # The flat-run tolerance of LANDMARKS.md is 0.5 px of the 300 dpi scan; a crop pixel is ~5 of those.
@@ -135,9 +135,7 @@ def landmark_directions(points: np.ndarray) -> np.ndarray:
     """(8, 2) unit vectors along which each landmark is an extreme, for points in the right-foot
     configuration (hallux on the left): distal for the toes, medial for 6, lateral for 7,
     posterior for 8. The axis runs from point 8 to point 2 (LANDMARKS.md)."""
-    axis = points[1] - points[HEEL - 1]
-    axis = axis / np.linalg.norm(axis)
-    medial = np.array([axis[1], -axis[0]])  # toes up (0, -1) -> medial (-1, 0): the left
+    axis, medial = foot_axes(points)
     directions = np.empty((len(points), 2))
     directions[[k - 1 for k in TOE_IDS]] = axis
     directions[MEDIAL_FOREFOOT - 1] = medial

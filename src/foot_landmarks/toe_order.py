@@ -23,7 +23,7 @@ from scipy.ndimage import maximum_filter
 
 from foot_landmarks.anatomy_checks import TOE_MIN_SPACING
 from foot_landmarks.codecs import GaussianHeatmapCodec
-from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS
+from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 
 PEAK_FLOOR = 0.05  # heatmap value below which a local maximum is noise, not a toe (targets peak at 1)
 # a lesser toe's tip is never ahead of the one medial to it by more than this share of the foot's
@@ -35,23 +35,14 @@ HALLUX_MIN_SPACING = 0.05
 TOE_ROWS = [k - 1 for k in TOE_IDS]
 
 
-def _medial(points: np.ndarray) -> np.ndarray | None:
-    """Unit vector toward the hallux side (the axis from point 8 to point 2 turned), or None."""
-    axis = points[1] - points[HEEL - 1]
-    norm = float(np.linalg.norm(axis))
-    if not np.isfinite(norm) or norm < 1:
-        return None
-    axis = axis / norm
-    return np.array([axis[1], -axis[0]])
-
-
 def toes_break_anatomy(points: np.ndarray) -> bool:
     """Whether the (8, 2) points put two toe points closer than two toes can be (the hallux and
     toe 2 closer than HALLUX_MIN_SPACING), or the toe points out of medial-to-lateral order (the
     rules foot_landmarks.anatomy_checks flags)."""
-    medial = _medial(points)
-    if medial is None:
+    axes = foot_axes(points)
+    if axes is None:
         return False
+    _, medial = axes
     length = float(np.linalg.norm(points[1] - points[HEEL - 1]))
     toes = points[TOE_ROWS]
     gaps = np.linalg.norm(toes[:, None] - toes[None], axis=-1)
@@ -124,8 +115,7 @@ def reorder_toes(
     # peaks on one toe sit a pixel apart)
     local = np.stack([maximum_filter(m, size=3, mode="nearest") for m in toe_maps])
     positions = codec.to_input_px(peaks[:, ::-1].astype(float))  # [x, y] input px
-    medial = _medial(points)
-    axis = np.array([-medial[1], medial[0]])
+    axis, medial = foot_axes(points)
     length = float(np.linalg.norm(points[1] - points[HEEL - 1]))
     # toe tips lie distal of the forefoot's extremes (points 6 and 7)
     front = max(points[MEDIAL_FOREFOOT - 1] @ axis, points[LATERAL_FOREFOOT - 1] @ axis)
