@@ -9,17 +9,22 @@ own crop: the crop that holds at least 7 of its 8 true points, and no other foot
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.foot_finder.decoding import foot_from_points
+from foot_landmarks.foot_finder.evaluation import true_configuration
+from foot_landmarks.inference import ScanPredictor
 from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.landmarks import HEEL
-from foot_landmarks.pages import CropSettings, crop_feet, read_page
+from foot_landmarks.pages import OPPOSITE_AXES, CropSettings, crop_feet, read_page
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 3  # generated 300 dpi pages read at 100 dpi: small and fast
@@ -233,3 +238,38 @@ def test_a_print_on_a_tinted_panel_gets_the_crop_it_gets_on_white_paper(tmp_path
     for name, crop in (("white", white), ("tinted", grey)):
         assert np.median(crop) < 30, f"{name}: the crop's paper is not black (median {np.median(crop):.0f})"
     assert abs(np.percentile(grey, 95) - np.percentile(white, 95)) < 15, "the print's brightness differs"
+
+
+class _FinderFromPoints:
+    """Stands in for the page network: the feet where their true points are (page px of the file
+    as saved), the second one read upside down (heel and toes swapped) when asked."""
+
+    def __init__(self, feet: list[np.ndarray], file_hw: tuple[int, int], second_upside_down: bool):
+        self.feet, self.file_hw, self.second_upside_down = feet, file_hw, second_upside_down
+
+    def find(self, gray: np.ndarray) -> list:
+        scale = gray.shape[0] / self.file_hw[0]
+        found = []
+        for k, points in enumerate(self.feet):
+            foot = foot_from_points(points * scale, true_configuration(points), grid_px=4.0)
+            if k == 1 and self.second_upside_down:
+                foot = dataclasses.replace(foot, heel=foot.toes, toes=foot.heel)
+            found.append(foot)
+        return found
+
+
+@pytest.mark.parametrize("upside_down", [True, False])
+def test_two_feet_of_a_sheet_pointing_opposite_ways_are_both_flagged(tmp_path, forms, upside_down):
+    """Two feet on one sheet point the same way; where the page stage reads one of them upside
+    down, nothing on the page says which, so both come out with every point unsure and the
+    warning. Read the same way, neither has it."""
+    page, feet, _ = forms[1][0]
+    path = _save(tmp_path, "form.png", page)
+    predictor = ScanPredictor(GeometricDetector(), _FinderFromPoints(feet, page.shape, upside_down), decode_reduction=1)
+    table = predictor.predict_scan(path)
+    assert sorted(table["foot"].unique()) == ["left", "right"]
+    for _, foot in table.groupby("foot"):
+        warned = OPPOSITE_AXES in foot["warnings"].iloc[0]
+        assert warned == upside_down
+        if upside_down:
+            assert foot["low_confidence"].all()

@@ -109,8 +109,8 @@ def mirrored(processed: ProcessedPrint) -> ProcessedPrint:
     """The same foot's crop in the other configuration (a left-right flip, exact)."""
     image, flip = geo.mirror_with_matrix(processed.crop)
     config = "left" if processed.side == "right" else "right"
-    return ProcessedPrint(image, geo.compose(processed.to_crop, flip), config, processed.side_source,
-                          processed.side_confidence, list(processed.warnings))
+    return replace(processed, crop=image, to_crop=geo.compose(processed.to_crop, flip), side=config,
+                   warnings=list(processed.warnings))
 
 
 class SettledFoot(NamedTuple):
@@ -256,8 +256,9 @@ class ScanPredictor:
             if self.detector.config.get("anatomy_checks", True):
                 on_crop, flags = check_points(processed.crop, on_crop)
             flags = [flag or (REDECODED_TOE if moved else "") for flag, moved in zip(flags, redecoded)]
-            # a weak heatmap peak, or a point the anatomy checks moved or doubt
+            # a weak heatmap peak, a point the anatomy checks moved or doubt, a side or an axis in doubt
             low = (confidence < self.low_confidence) | np.array([bool(f) for f in flags]) | side_unsure
+            low |= processed.axis_unsure
             low, doubt = flag_doubtful_foot(low)
             warnings = processed.warnings + ([doubt] if doubt else [])
             points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)

@@ -67,6 +67,8 @@ PAPER_LEVEL = 235
 # generated pages (turned at random) its configuration was right for 98 % of the feet at 0.2-0.35,
 # 100 % above, 91 % at 0.1-0.2 and 72 % below 0.1
 SIDE_TRUSTED = 0.2
+# the warning of the two feet of a sheet whose axes point opposite ways (crop_feet)
+OPPOSITE_AXES = "the sheet's two feet point opposite ways: one is read upside down, check both"
 
 
 def configuration(side: str | None, view: str | None) -> str | None:
@@ -338,11 +340,17 @@ def crop_feet(
         config, source, confidence, warnings = sides[k]
         sides[k] = (mirror_side(config), source, confidence,
                     [*warnings, "side taken as the other foot of the sheet's pair: check it"])
+    # Two feet on one sheet stand side by side, toes the same way: axes more than a right angle
+    # apart mean that one foot is read upside down, and nothing on the page says which.
+    opposite = len(page.feet) == 2 and float(page.feet[0].axis @ page.feet[1].axis) < 0
     feet = []
     for found, (config, source, confidence, warnings) in zip(page.feet, sides):
         processed = upright_crop(gray, page.to_work, found, config, settings)
         processed.side_source, processed.side_confidence = source, confidence
         processed.warnings += warnings
+        if opposite:
+            processed.axis_unsure = True
+            processed.warnings.append(OPPOSITE_AXES)
         label = "" if len(page.feet) == 1 else (mirror_side(config) if view == "below" else config)
         feet.append((label, processed))
     return feet, []

@@ -24,6 +24,7 @@ class ProcessedPrint:
     side_source: str = "annotation"
     side_confidence: float = 1.0
     warnings: list[str] = field(default_factory=list)  # doubts about this foot, for the report
+    axis_unsure: bool = False  # toes and heel may be read the wrong way round: every point is doubtful
 
 
 def analysis_copy(gray: np.ndarray, analysis_long_side: int) -> tuple[np.ndarray, int]:
