@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.external.scoring import POINT_COLUMNS, match_feet, point_errors, predicted_feet
+from foot_landmarks.external.scoring import POINT_COLUMNS, match_feet, point_errors, predicted_feet, summary
 from foot_landmarks.inference import ScanError, ScanPredictor
 from foot_landmarks.metrics import errors_as_foot_length_fraction, foot_length_px, radial_errors_mm
 from foot_landmarks.pages import VIEWS
@@ -265,10 +265,10 @@ def whole_image_errors(detector: LandmarkDetector, scan_path: str, sheet: pd.Dat
     dpi and view when the sheet's annotation has them). A foot the page stage did not give is
     scored as not found; an image with no foot at all scores every foot so."""
     first = sheet.iloc[0]
-    dpi = pd.to_numeric(pd.Series([first.get("dpi")]), errors="coerce").iloc[0]
+    dpi = float(pd.to_numeric(first.get("dpi"), errors="coerce"))  # nan: none known (predict_scan's own test)
     view = first.get("view") if first.get("view") in VIEWS else None
     try:
-        landmarks = ScanPredictor(detector).predict_scan(scan_path, dpi=dpi if np.isfinite(dpi) else None, view=view)
+        landmarks = ScanPredictor(detector).predict_scan(scan_path, dpi=dpi, view=view)
         landmarks["image"] = first["image"]
     except ScanError as error:
         log.warning("whole image %s: %s", first["image"], error)
@@ -278,14 +278,15 @@ def whole_image_errors(detector: LandmarkDetector, scan_path: str, sheet: pd.Dat
 
 def whole_image_measures(errors: pd.DataFrame) -> dict[str, float]:
     """Feet found, and over the visible points of the found feet: their number, the mean error in
-    % of the foot length and the % within WITHIN_PCT of it (nan without points)."""
-    found = errors[errors["found"].astype(bool) & (errors["visible"].astype(int) == 1)]
-    n = len(found)
+    % of the foot length and the % within 2 % of it (nan without points), as the outside sets
+    score them (external.scoring.summary)."""
+    scores = summary(errors)
+    visible = errors["found"].astype(bool) & (errors["visible"].astype(int) == 1)
     return {
-        "feet_found": float(errors.groupby(["image", "foot"])["found"].first().sum()) if len(errors) else 0.0,
-        "points": float(n),
-        "error_pct": 100 * float(found["error_frac"].mean()) if n else math.nan,
-        "within_2pct": 100 * float((100 * found["error_frac"] <= WITHIN_PCT).mean()) if n else math.nan,
+        "feet_found": scores["feet_found"],
+        "points": float(visible.sum()),
+        "error_pct": scores["mean_error_pct_visible"],
+        "within_2pct": scores["points_within_2pct_visible"],
     }
 
 
