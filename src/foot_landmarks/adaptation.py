@@ -31,9 +31,17 @@ import numpy as np
 import pandas as pd
 
 from foot_landmarks.detector import LandmarkDetector
-from foot_landmarks.external.scoring import POINT_COLUMNS, match_feet, point_errors, predicted_feet, summary
+from foot_landmarks.external.scoring import (
+    POINT_COLUMNS,
+    TRUTH_COLUMNS,
+    match_feet,
+    point_errors,
+    predicted_feet,
+    summary,
+    truth_foot,
+)
 from foot_landmarks.inference import ScanError, ScanPredictor
-from foot_landmarks.metrics import errors_as_foot_length_fraction, foot_length_px, radial_errors_mm
+from foot_landmarks.metrics import errors_as_foot_length_fraction, radial_errors_mm
 from foot_landmarks.pages import VIEWS
 from foot_landmarks.pipelines.evaluation.nodes import predict_landmarks
 from foot_landmarks.pipelines.training.nodes import _subset, build_model_input, data_fingerprint
@@ -248,15 +256,12 @@ def score(detector: LandmarkDetector, feet: pd.DataFrame, crops: Mapping, raw_im
 def sheet_truth(sheet: pd.DataFrame) -> pd.DataFrame:
     """A sheet's annotated feet (rows of `samples`) in the outside sets' scoring form
     (foot_landmarks.external.scoring.annotated_feet)."""
-    points = [np.asarray(p, float) for p in sheet["points_orig"]]
-    return pd.DataFrame({
-        "image": sheet["image"].to_numpy(),
-        "foot": sheet["foot"].fillna("").astype(str).to_numpy() if "foot" in sheet else "",
-        "dpi": pd.to_numeric(sheet["dpi"], errors="coerce").to_numpy(float),
-        "points": points,
-        "visible": [np.asarray(v, int) for v in sheet["visible"]],
-        "foot_length_px": foot_length_px(np.stack(points)) if points else np.zeros(0),
-    })
+    feet = sheet["foot"].fillna("").astype(str) if "foot" in sheet else pd.Series("", index=sheet.index)
+    rows = [
+        truth_foot(row["image"], foot, row["dpi"], row["points_orig"], row["visible"])
+        for (_, row), foot in zip(sheet.iterrows(), feet)
+    ]
+    return pd.DataFrame(rows, columns=TRUTH_COLUMNS)
 
 
 def whole_image_errors(detector: LandmarkDetector, scan_path: str, sheet: pd.DataFrame) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from scipy import ndimage
 from skimage.measure import label
 
 from foot_landmarks.extremes import flat_run_extreme
-from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
+from foot_landmarks.landmarks import LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 from foot_landmarks.models.geometric import _narrowest_midfoot, _toe_components, segment_print
 
 MIDFOOT_TOLERANCE = 0.02  # of the foot's length: how far behind the narrowest part 6 / 7 may sit
@@ -59,7 +59,7 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
     axes = foot_axes(points)
     if axes is None:
         return points, flags
-    axis, medial = axes
+    axis, medial, _ = axes
     along = xy @ axis
     length = float(np.ptp(along))
     toe_ids = _toe_components(pixel_labels, along)
@@ -108,7 +108,10 @@ def _on_another_piece(
 
 def _close_toe_flags(points: np.ndarray, flags: list[str]) -> list[str]:
     """Flags of toe points nearer each other than TOE_MIN_SPACING of the foot's length."""
-    length = float(np.linalg.norm(points[1] - points[HEEL - 1]))
+    axes = foot_axes(points)
+    if axes is None:
+        return flags
+    length = axes.length
     toe_rows = [k - 1 for k in TOE_IDS]
     for a in range(len(toe_rows)):
         for b in range(a + 1, len(toe_rows)):

@@ -6,6 +6,8 @@ is written down once.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 N_LANDMARKS = 8
@@ -25,16 +27,24 @@ MEDIAL_FOREFOOT, LATERAL_FOREFOOT, HEEL = 6, 7, 8
 SIDES: tuple[str, ...] = ("left", "right")
 
 
-def foot_axes(points: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(distal, medial) unit vectors of (8, 2) points in the right-foot configuration: the foot
-    axis from point 8 to point 2 (LANDMARKS.md) and that axis turned toward the hallux side (toes
-    up (0, -1) -> medial (-1, 0), the left). None where points 8 and 2 coincide or are not finite."""
+class FootAxes(NamedTuple):
+    """The foot's frame from its points (LANDMARKS.md): unit vectors and the axis's length."""
+
+    distal: np.ndarray  # from point 8 toward point 2
+    medial: np.ndarray  # the axis turned toward the hallux side
+    length: float  # |point 2 - point 8|, px
+
+
+def foot_axes(points: np.ndarray) -> FootAxes | None:
+    """The FootAxes of (8, 2) points in the right-foot configuration: the foot axis from point 8
+    to point 2 (LANDMARKS.md) and that axis turned toward the hallux side (toes up (0, -1) ->
+    medial (-1, 0), the left). None where points 8 and 2 coincide or are not finite."""
     axis = np.asarray(points[1], float) - np.asarray(points[HEEL - 1], float)
     norm = float(np.linalg.norm(axis))
     if not np.isfinite(norm) or norm < 1e-9:
         return None
     axis = axis / norm
-    return axis, np.array([axis[1], -axis[0]])
+    return FootAxes(axis, np.array([axis[1], -axis[0]]), norm)
 
 
 def mirror_side(side: str | None) -> str | None:

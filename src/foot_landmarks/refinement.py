@@ -135,7 +135,7 @@ def landmark_directions(points: np.ndarray) -> np.ndarray:
     """(8, 2) unit vectors along which each landmark is an extreme, for points in the right-foot
     configuration (hallux on the left): distal for the toes, medial for 6, lateral for 7,
     posterior for 8. The axis runs from point 8 to point 2 (LANDMARKS.md)."""
-    axis, medial = foot_axes(points)
+    axis, medial, _ = foot_axes(points)
     directions = np.empty((len(points), 2))
     directions[[k - 1 for k in TOE_IDS]] = axis
     directions[MEDIAL_FOREFOOT - 1] = medial

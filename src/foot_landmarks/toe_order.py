@@ -23,7 +23,7 @@ from scipy.ndimage import maximum_filter
 
 from foot_landmarks.anatomy_checks import TOE_MIN_SPACING
 from foot_landmarks.codecs import GaussianHeatmapCodec
-from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
+from foot_landmarks.landmarks import LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 
 PEAK_FLOOR = 0.05  # heatmap value below which a local maximum is noise, not a toe (targets peak at 1)
 # a lesser toe's tip is never ahead of the one medial to it by more than this share of the foot's
@@ -42,8 +42,7 @@ def toes_break_anatomy(points: np.ndarray) -> bool:
     axes = foot_axes(points)
     if axes is None:
         return False
-    _, medial = axes
-    length = float(np.linalg.norm(points[1] - points[HEEL - 1]))
+    medial, length = axes.medial, axes.length
     toes = points[TOE_ROWS]
     gaps = np.linalg.norm(toes[:, None] - toes[None], axis=-1)
     too_close = np.any(gaps[np.triu_indices(len(toes), 1)] < TOE_MIN_SPACING * length)
@@ -115,8 +114,7 @@ def reorder_toes(
     # peaks on one toe sit a pixel apart)
     local = np.stack([maximum_filter(m, size=3, mode="nearest") for m in toe_maps])
     positions = codec.to_input_px(peaks[:, ::-1].astype(float))  # [x, y] input px
-    axis, medial = foot_axes(points)
-    length = float(np.linalg.norm(points[1] - points[HEEL - 1]))
+    axis, medial, length = foot_axes(points)
     # toe tips lie distal of the forefoot's extremes (points 6 and 7)
     front = max(points[MEDIAL_FOREFOOT - 1] @ axis, points[LATERAL_FOREFOOT - 1] @ axis)
     keep = positions @ axis > front

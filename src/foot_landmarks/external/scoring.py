@@ -31,9 +31,26 @@ POINT_COLUMNS = [
 ]
 
 
+TRUTH_COLUMNS = ["image", "foot", "dpi", "points", "visible", "foot_length_px"]
+
+
+def truth_foot(image: str, foot: str, dpi: float, points: np.ndarray, visible: np.ndarray) -> dict:
+    """One annotated foot as the scoring reads it (a row of `annotated_feet`); `dpi` nan where
+    none is known."""
+    xy = np.asarray(points, float)
+    return {
+        "image": image,
+        "foot": foot,
+        "dpi": float(pd.to_numeric(dpi, errors="coerce")),
+        "points": xy,
+        "visible": np.asarray(visible, int),
+        "foot_length_px": float(foot_length_px(xy[None])[0]),
+    }
+
+
 def annotated_feet(annotations: ViaAnnotations) -> pd.DataFrame:
-    """One row per usable annotated foot: image, foot ("" or left/right), dpi, points (8, 2),
-    visible (8,), foot_length_px. Feet without all 8 points are left out."""
+    """One row per usable annotated foot (`truth_foot`): image, foot ("" or left/right), dpi,
+    points (8, 2), visible (8,), foot_length_px. Feet without all 8 points are left out."""
     images = annotations.images.set_index("image")
     rows = []
     points = annotations.points.assign(foot=annotations.points["foot"].fillna("").astype(str))
@@ -43,20 +60,9 @@ def annotated_feet(annotations: ViaAnnotations) -> pd.DataFrame:
         group = group.drop_duplicates("landmark").set_index("landmark").reindex(list(LANDMARK_IDS))
         if group[["x", "y"]].isna().any().any():
             continue
-        xy = group[["x", "y"]].to_numpy(float)
-        rows.append(
-            {
-                "image": image,
-                "foot": foot,
-                "dpi": float(images.at[image, "dpi"]),
-                "points": xy,
-                "visible": group["visible"].fillna(1).astype(int).to_numpy(),
-                "foot_length_px": float(foot_length_px(xy[None])[0]),
-            }
-        )
-    return pd.DataFrame(
-        rows, columns=["image", "foot", "dpi", "points", "visible", "foot_length_px"]
-    )
+        visible = group["visible"].fillna(1).astype(int).to_numpy()
+        rows.append(truth_foot(image, foot, images.at[image, "dpi"], group[["x", "y"]].to_numpy(float), visible))
+    return pd.DataFrame(rows, columns=TRUTH_COLUMNS)
 
 
 def predicted_feet(landmarks: pd.DataFrame) -> pd.DataFrame:

@@ -82,12 +82,15 @@ def predict_landmarks(
     toes decoded jointly where needed, then refined on the crops and on the scans themselves."""
     idx = _evaluated(model_input, training_params.get("max_eval_images"))
     heatmaps = detector.predict_heatmaps(model_input["images"][idx])
-    decoders = dict.fromkeys([detector.config.get("decoder", "dark"), "argmax"])
-    decoded = {d: detector.codec(d).decode(heatmaps) for d in decoders}
+    own = detector.config.get("decoder", "dark")
     if variant_refines(detector.config):
-        points, confidence, *_ = detector.decode(heatmaps)  # with the joint toe decoding, as inference
-        refined = _as_inference_makes_them(detector.config, points, model_input, idx, samples, crops, raw_images)
-        decoded = {"refined": (refined, confidence), **decoded}
+        joint = detector.decode(heatmaps)  # with the joint toe decoding, as inference; it holds the maps one by one too
+        refined = _as_inference_makes_them(detector.config, joint.points, model_input, idx, samples, crops, raw_images)
+        decoded = {"refined": (refined, joint.confidence), own: (joint.separate_points, joint.separate_confidence)}
+    else:
+        decoded = {own: detector.codec(own).decode(heatmaps)}
+    if "argmax" not in decoded:
+        decoded["argmax"] = detector.codec("argmax").decode(heatmaps)
     return _predictions(model_input, idx, decoded)
 
 
