@@ -84,7 +84,8 @@ def predict_landmarks(
     heatmaps = detector.predict_heatmaps(model_input["images"][idx])
     own = detector.config.get("decoder", "dark")
     if variant_refines(detector.config):
-        joint = detector.decode(heatmaps)  # with the joint toe decoding, as inference; it holds the maps one by one too
+        # with the joint toe decoding, as inference; it holds the maps decoded one by one too
+        joint = detector.decode(heatmaps)
         refined = _as_inference_makes_them(detector.config, joint.points, model_input, idx, samples, crops, raw_images)
         decoded = {"refined": (refined, joint.confidence), own: (joint.separate_points, joint.separate_confidence)}
     else:

@@ -2,7 +2,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import generate_finder_pages, keep_better_finder, log_finder_to_mlflow, score_finder, shipped_finder, train_finder
+from .nodes import (
+    generate_finder_pages,
+    keep_better_finder,
+    log_finder_to_mlflow,
+    score_finder,
+    shipped_finder,
+    train_finder,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
