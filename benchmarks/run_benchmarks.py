@@ -9,7 +9,7 @@ Every figure is measured in this run next to a naive baseline, so the ratio is t
   with oneDNN held to AVX512_CORE_BF16), each with whether its losses stayed finite;
 - the timings that were once asserts in the tests (heatmap decoding, page calibration).
 The GPU part runs only where CUDA is present; elsewhere RESULTS.md says it is pending.
-`--only precision` or `--only timings` runs one of the last two sections alone.
+`--only precision`, `--only timings` or `--only throughput` runs one section alone (a lent GPU's rows).
 """
 
 from __future__ import annotations
@@ -313,6 +313,41 @@ def inference_latency(paths: list[Path], detector: LandmarkDetector, naive: bool
     return float(np.median(times))
 
 
+def throughput_section(quick: bool) -> list[str]:
+    """Training throughput per variant, optimised against naive, each measured in its own process."""
+    cuda = torch.cuda.is_available()
+    lines = [
+        "## Training throughput (forward + backward + Adam step, random data)",
+        "",
+        "| variant | train GFLOP/image | images/s optimised | images/s naive | ratio | peak memory (MB) | artifact int8 / fp16 / fp32 (MB) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, config in VARIANTS.items():
+        heavy = config["encoder"] == "resnet50" or config["architecture"] == "unet"
+        batch = (16 if cuda else (1 if config["encoder"] == "resnet50" else 2)) if heavy else (32 if cuda else 8)
+        steps = 20 if cuda else (1 if heavy or quick else 3)
+        gflop = training_flop_per_image(LandmarkDetector.create({**config, "encoder_weights": "none"}).network,
+                                        tuple(config["input_size"])) / 1e9
+        fast = measure_in_child(name, batch, steps, naive=False, allocator=True)
+        slow = measure_in_child(name, batch, steps, naive=True, allocator=False)
+        int8, fp16, fp32 = artifact_sizes(config)
+        lines.append(
+            f"| {name} | {gflop:.1f} | {fast['images_per_s']:.2f} | {slow['images_per_s']:.2f} | "
+            f"{fast['images_per_s'] / slow['images_per_s']:.2f}x | {fast['peak_mb']:.0f} | {int8:.1f} / {fp16:.1f} / {fp32:.1f} |"
+        )
+        print(lines[-1], flush=True)
+    return lines + [
+        "",
+        "Optimised: " + ("CUDA bf16 autocast + channels_last" if cuda else
+                         "glibc allocator settings MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 GiB"
+                         + (" + bf16 autocast + channels_last (native AVX512-BF16)" if native_bf16(torch.device("cpu"))
+                            else " (no native bf16 on this CPU: fp32)"))
+        + "; naive: fp32, contiguous, default allocator. The study's schedule (26 epochs x 1056 images) "
+        "takes 27456 / (images/s) seconds.",
+        "",
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -322,7 +357,7 @@ def main() -> None:
     parser.add_argument("--naive", action="store_true")
     parser.add_argument("--precision", choices=("fp32", "bf16"), default=None, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="fewer scans and steps (CI smoke run)")
-    parser.add_argument("--only", choices=("precision", "timings"), default=None,
+    parser.add_argument("--only", choices=("precision", "timings", "throughput"), default=None,
                         help="run one section alone and print it (RESULTS.md is not written)")
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     args = parser.parse_args()
@@ -335,6 +370,10 @@ def main() -> None:
     if args.only == "timings":
         print("\n".join(timings_section()))
         return
+    if args.only == "throughput":
+        print(f"Machine: {machine()}", flush=True)
+        print("\n".join(throughput_section(args.quick)))
+        return
 
     cuda = torch.cuda.is_available()
     lines = [
@@ -344,34 +383,7 @@ def main() -> None:
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Command: `make bench`"
         + (" (quick)" if args.quick else "") + ". All ratios are from this one run.",
         "",
-        "## Training throughput (forward + backward + Adam step, random data)",
-        "",
-        "| variant | train GFLOP/image | images/s optimised | images/s naive | ratio | peak memory (MB) | artifact int8 / fp16 / fp32 (MB) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, config in VARIANTS.items():
-        heavy = config["encoder"] == "resnet50" or config["architecture"] == "unet"
-        batch = (16 if cuda else (1 if config["encoder"] == "resnet50" else 2)) if heavy else (32 if cuda else 8)
-        steps = 20 if cuda else (1 if heavy or args.quick else 3)
-        gflop = training_flop_per_image(LandmarkDetector.create({**config, "encoder_weights": "none"}).network,
-                                        tuple(config["input_size"])) / 1e9
-        fast = measure_in_child(name, batch, steps, naive=False, allocator=True)
-        slow = measure_in_child(name, batch, steps, naive=True, allocator=False)
-        int8, fp16, fp32 = artifact_sizes(config)
-        lines.append(
-            f"| {name} | {gflop:.1f} | {fast['images_per_s']:.2f} | {slow['images_per_s']:.2f} | "
-            f"{fast['images_per_s'] / slow['images_per_s']:.2f}x | {fast['peak_mb']:.0f} | {int8:.1f} / {fp16:.1f} / {fp32:.1f} |"
-        )
-        print(lines[-1], flush=True)
-    lines += [
-        "",
-        "Optimised: " + ("CUDA bf16 autocast + channels_last" if cuda else
-                         "glibc allocator settings MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=64 GiB"
-                         + (" + bf16 autocast + channels_last (native AVX512-BF16)" if native_bf16(torch.device("cpu"))
-                            else " (no native bf16 on this CPU: fp32)"))
-        + "; naive: fp32, contiguous, default allocator. The study's schedule (26 epochs x 1056 images) "
-        "takes 27456 / (images/s) seconds.",
-        "",
+        *throughput_section(args.quick),
     ]
     if not cuda:
         lines += ["GPU figures: pending (no GPU on this machine).", ""]
