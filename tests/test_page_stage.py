@@ -15,6 +15,7 @@ import io
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
+from scipy import ndimage as ndi
 from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
@@ -24,7 +25,7 @@ from foot_landmarks.foot_finder.evaluation import true_configuration
 from foot_landmarks.inference import ScanPredictor
 from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.landmarks import HEEL
-from foot_landmarks.pages import OPPOSITE_AXES, CropSettings, crop_feet, read_page
+from foot_landmarks.pages import OPPOSITE_AXES, OPPOSITE_AXES_SETTLED, CropSettings, crop_feet, read_page
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 3  # generated 300 dpi pages read at 100 dpi: small and fast
@@ -242,30 +243,57 @@ def test_a_print_on_a_tinted_panel_gets_the_crop_it_gets_on_white_paper(tmp_path
 
 class _FinderFromPoints:
     """Stands in for the page network: the feet where their true points are (page px of the file
-    as saved), the second one read upside down (heel and toes swapped) when asked."""
+    as saved), the one at index `upside_down` (if any) read upside down (heel and toes swapped)."""
 
-    def __init__(self, feet: list[np.ndarray], file_hw: tuple[int, int], second_upside_down: bool):
-        self.feet, self.file_hw, self.second_upside_down = feet, file_hw, second_upside_down
+    def __init__(self, feet: list[np.ndarray], file_hw: tuple[int, int], upside_down: int | None):
+        self.feet, self.file_hw, self.upside_down = feet, file_hw, upside_down
 
     def find(self, gray: np.ndarray) -> list:
         scale = gray.shape[0] / self.file_hw[0]
         found = []
         for k, points in enumerate(self.feet):
             foot = foot_from_points(points * scale, true_configuration(points), grid_px=4.0)
-            if k == 1 and self.second_upside_down:
+            if k == self.upside_down:
                 foot = dataclasses.replace(foot, heel=foot.toes, toes=foot.heel)
             found.append(foot)
         return found
 
 
+class _ToesUpDetector(GeometricDetector):
+    """The geometric baseline, sure of a crop only where its toes (the end where the print breaks
+    into several blobs) are up: stands in for a network that has only seen upright feet."""
+
+    def predict(self, images):
+        points, confidence = super().predict(images)
+        for k, image in enumerate(images):
+            ink = image > 128
+            rows = np.nonzero(ink.any(axis=1))[0]
+            quarter = (rows[-1] - rows[0]) // 4
+            blobs_top = ndi.label(ink[rows[0]:rows[0] + quarter])[1]
+            blobs_bottom = ndi.label(ink[rows[-1] - quarter:rows[-1] + 1])[1]
+            confidence[k] = 0.9 if blobs_top > blobs_bottom else 0.1
+        return points, confidence
+
+
+class _UndecidedDetector(GeometricDetector):
+    """The geometric baseline, as sure of every crop whichever way up (toes always in order):
+    stands in for a network that cannot tell an upright foot from one upside down."""
+
+    def predict(self, images):
+        points, confidence = super().predict(images)
+        points[:, :5] = np.sort(points[:, :5], axis=1)  # toe x (and y) ascending: in order
+        return points, np.full_like(confidence, 0.5)
+
+
 @pytest.mark.parametrize("upside_down", [True, False])
 def test_two_feet_of_a_sheet_pointing_opposite_ways_are_both_flagged(tmp_path, forms, upside_down):
     """Two feet on one sheet point the same way; where the page stage reads one of them upside
-    down, nothing on the page says which, so both come out with every point unsure and the
-    warning. Read the same way, neither has it."""
+    down and the network cannot tell which (the geometric stand-in is as sure either way), both
+    come out as read, with every point unsure and the warning. Read the same way, neither has it."""
     page, feet, _ = forms[1][0]
     path = _save(tmp_path, "form.png", page)
-    predictor = ScanPredictor(GeometricDetector(), _FinderFromPoints(feet, page.shape, upside_down), decode_reduction=1)
+    predictor = ScanPredictor(_UndecidedDetector(), _FinderFromPoints(feet, page.shape, 1 if upside_down else None),
+                               decode_reduction=1)
     table = predictor.predict_scan(path)
     assert sorted(table["foot"].unique()) == ["left", "right"]
     for _, foot in table.groupby("foot"):
@@ -273,3 +301,21 @@ def test_two_feet_of_a_sheet_pointing_opposite_ways_are_both_flagged(tmp_path, f
         assert warned == upside_down
         if upside_down:
             assert foot["low_confidence"].all()
+
+
+@pytest.mark.parametrize("turned", [0, 1])
+def test_the_foot_of_a_pair_read_upside_down_is_turned_round_by_the_network(tmp_path, forms, turned):
+    """Of a sheet's two feet read pointing opposite ways, the one the network finds upright only
+    when turned round is turned: both heels then land on the true heels (the mistaken one would
+    put its heel on the toes, a foot length away)."""
+    page, feet, _ = forms[1][0]
+    path = _save(tmp_path, "form.png", page)
+    predictor = ScanPredictor(_ToesUpDetector(), _FinderFromPoints(feet, page.shape, turned), decode_reduction=1)
+    table = predictor.predict_scan(path)
+    heels = table[table["landmark"] == HEEL][["x_px", "y_px"]].to_numpy()
+    assert len(heels) == 2
+    for truth in feet:
+        length = np.linalg.norm(truth[HEEL - 1] - truth[0])
+        assert np.linalg.norm(heels - truth[HEEL - 1], axis=1).min() < 0.1 * length
+    for _, foot in table.groupby("foot"):
+        assert OPPOSITE_AXES_SETTLED in foot["warnings"].iloc[0] and foot["low_confidence"].all()

@@ -156,6 +156,12 @@ class ScanPredictor:
 
         return decoded._replace(points=on_crop(decoded.points), separate_points=on_crop(decoded.separate_points))
 
+    def _upright_scores(self, crops: list[np.ndarray]) -> list[float]:
+        """How much each crop looks to the network like an upright foot in right-foot
+        configuration (configuration_score of its points decoded one by one)."""
+        decoded = self._network_points(crops)
+        return [configuration_score(p, c) for p, c in zip(decoded.separate_points, decoded.separate_confidence)]
+
     def _settle_sides(self, feet: list[tuple[str, ProcessedPrint]], view: str | None):
         """Each foot's crop in the configuration its points agree with best, with the network's
         points on it. A detected side the finder was unsure of is tried both ways (the crop and its
@@ -222,7 +228,7 @@ class ScanPredictor:
             page = read_page(scan, reduce, self.finder)
         except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError... for broken files
             raise ScanError(f"{path}: cannot read image ({type(exc).__name__}: {exc})") from None
-        feet, problems = crop_feet(page, self.settings(), side, view)
+        feet, problems = crop_feet(page, self.settings(), side, view, upright_score=self._upright_scores)
         if not feet:
             raise ScanError(f"{path}: " + "; ".join(problems))
         if dpi is not None and not (isinstance(dpi, float) and math.isnan(dpi)):

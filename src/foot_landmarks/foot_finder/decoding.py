@@ -58,6 +58,13 @@ class FoundFoot:
         d = self.toes - self.heel
         return d / max(float(np.linalg.norm(d)), 1e-9)
 
+    def reversed(self) -> "FoundFoot":
+        """The same foot read the other way round: heel and toes swap ends, and so the hallux,
+        which stays where it is, lies on the other side of the axis (the other configuration)."""
+        configuration = "left" if self.configuration == "right" else "right"
+        return FoundFoot(self.toes, self.heel, self.hallux, configuration, self.side_confidence, self.score,
+                         self.region, self.to_map, list(self.warnings))
+
     def moved(self, m: np.ndarray) -> "FoundFoot":
         """The same foot on a page whose px are `m` @ this page's px (a crop or a padding)."""
         heel, toes, hallux = geo.apply_to_points(m, np.stack([self.heel, self.toes, self.hallux]))
