@@ -31,7 +31,10 @@ data: venv
 finder: venv
 	$(BIN)/kedro run --pipeline foot_finder
 
-run: data finder
+# FINDER=shipped: keep the page network shipped with the package instead of training one (15 min
+# on 2 cores); the data catalog loads the shipped one while data/06_models/foot_finder.pt is absent.
+FINDER ?= train
+run: data $(if $(filter train,$(FINDER)),finder)
 	$(BIN)/kedro run --pipeline data_processing
 	$(BIN)/kedro run --pipeline training --namespaces $(QUICK_VARIANT),geometric
 	$(BIN)/kedro run --pipeline reporting
