@@ -9,7 +9,6 @@ own crop: the crop that holds at least 7 of its 8 true points, and no other foot
 
 from __future__ import annotations
 
-import dataclasses
 import io
 
 import numpy as np
@@ -243,7 +242,7 @@ def test_a_print_on_a_tinted_panel_gets_the_crop_it_gets_on_white_paper(tmp_path
 
 class _FinderFromPoints:
     """Stands in for the page network: the feet where their true points are (page px of the file
-    as saved), the one at index `upside_down` (if any) read upside down (heel and toes swapped)."""
+    as saved), the one at index `upside_down` (if any) read upside down."""
 
     def __init__(self, feet: list[np.ndarray], file_hw: tuple[int, int], upside_down: int | None):
         self.feet, self.file_hw, self.upside_down = feet, file_hw, upside_down
@@ -254,7 +253,7 @@ class _FinderFromPoints:
         for k, points in enumerate(self.feet):
             foot = foot_from_points(points * scale, true_configuration(points), grid_px=4.0)
             if k == self.upside_down:
-                foot = dataclasses.replace(foot, heel=foot.toes, toes=foot.heel)
+                foot = foot.reversed()  # as the page network misreads it: the side goes with the axis
             found.append(foot)
         return found
 

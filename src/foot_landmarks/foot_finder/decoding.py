@@ -11,7 +11,7 @@ left no heel response.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -20,6 +20,7 @@ from skimage.feature import peak_local_max
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.foot_finder.targets import HEEL_CENTRE_DEPTH
+from foot_landmarks.landmarks import mirror_side
 
 REGION_LEVEL = 0.5
 PEAK_LEVEL = 0.25  # of a heatmap's 0-1 scale: a weaker heel / toe peak is no foot end
@@ -61,9 +62,8 @@ class FoundFoot:
     def reversed(self) -> "FoundFoot":
         """The same foot read the other way round: heel and toes swap ends, and so the hallux,
         which stays where it is, lies on the other side of the axis (the other configuration)."""
-        configuration = "left" if self.configuration == "right" else "right"
-        return FoundFoot(self.toes, self.heel, self.hallux, configuration, self.side_confidence, self.score,
-                         self.region, self.to_map, list(self.warnings))
+        return replace(self, heel=self.toes, toes=self.heel, configuration=mirror_side(self.configuration),
+                       warnings=list(self.warnings))
 
     def moved(self, m: np.ndarray) -> "FoundFoot":
         """The same foot on a page whose px are `m` @ this page's px (a crop or a padding)."""
