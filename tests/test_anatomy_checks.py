@@ -1,13 +1,14 @@
 """The anatomy checks on rendered prints: point 7 left on the midfoot or on a blot beside the
 foot goes to the forefoot's lateral extreme, a point already right is left alone, two toe points
-on one toe are flagged."""
+on one toe are flagged; points 6 and 7 anywhere on the forefoot go to its extremes."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from foot_landmarks.anatomy_checks import check_points
+from foot_landmarks.anatomy_checks import check_points, forefoot_extremes
 from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT
+from foot_landmarks.refinement import PrintRefinement, refine_to_print
 
 from clinical.rendered_prints import rendered_print
 
@@ -83,3 +84,40 @@ def test_two_toe_points_closer_than_two_toes_can_be_are_flagged_without_a_print(
     assert not any(flags[k] for k in (0, 3, 4, 5, 6, 7))
     _, flags = check_points(blank, truth)
     assert not any(flags)
+
+
+def _on_lateral_edge(crop: np.ndarray, truth: np.ndarray, back: float) -> np.ndarray:
+    """A point on the print's lateral (right) edge, `back` of the foot's length behind point 7."""
+    axis = (truth[1] - truth[HEEL - 1]) / np.linalg.norm(truth[1] - truth[HEEL - 1])
+    level = truth[LATERAL_FOREFOOT - 1] - back * np.linalg.norm(truth[1] - truth[HEEL - 1]) * axis
+    row = int(round(level[1]))
+    return np.array([float(np.flatnonzero(crop[row])[-1]), float(row)])
+
+
+def test_point_7_elsewhere_on_the_forefoots_edge_goes_to_its_lateral_extreme():
+    """The network's point 7 on the right stretch of edge but 8 % of the foot's length (~20 mm)
+    behind the fifth metatarsal head: the whole forefoot's extreme is the generator's point 7."""
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    wrong = truth.copy()
+    wrong[LATERAL_FOREFOOT - 1] = _on_lateral_edge(crop, truth, 0.08)
+    assert np.linalg.norm(wrong[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) > 0.05 * length
+    moved = forefoot_extremes(crop, wrong)
+    assert np.linalg.norm(moved[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) < 0.01 * length
+    others = [k for k in range(8) if k not in (MEDIAL_FOREFOOT - 1, LATERAL_FOREFOOT - 1)]
+    assert np.array_equal(moved[others], wrong[others])
+    # the refinement takes the same step first and ends where it ends from the true points;
+    # within its radius alone the point stays off
+    refined = refine_to_print(crop, wrong)
+    assert np.linalg.norm(refined - refine_to_print(crop, truth), axis=1).max() < 0.5
+    assert np.linalg.norm(refined[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) < 0.01 * length
+    local = refine_to_print(crop, wrong, PrintRefinement(whole_forefoot=False))
+    assert np.linalg.norm(local[LATERAL_FOREFOOT - 1] - truth[LATERAL_FOREFOOT - 1]) > 0.03 * length
+
+
+def test_the_whole_forefoot_step_changes_nothing_where_the_points_are_right():
+    for seed, band in ((7, 0.5), (4, 0.12), (11, 0.8)):  # normal, high and flat arches
+        crop, truth, _ = _crop_and_truth(seed, band)
+        with_step = refine_to_print(crop, truth)
+        without = refine_to_print(crop, truth, PrintRefinement(whole_forefoot=False))
+        assert np.linalg.norm(with_step - without, axis=1).max() < 0.5

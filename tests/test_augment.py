@@ -5,7 +5,16 @@ import math
 import numpy as np
 import torch
 
-from foot_landmarks.augment import random_rotate, rotation_scale_matrices, transform_points, warp_batch
+from foot_landmarks.augment import (
+    elastic_displacements,
+    elastic_points,
+    random_elastic,
+    random_rotate,
+    rotation_scale_matrices,
+    transform_points,
+    warp_batch,
+    warp_elastic,
+)
 
 
 def _dot_image(h, w, x, y, sigma=1.5):
@@ -75,3 +84,42 @@ def test_marks_touching_the_print_start_at_a_toe_tip_or_the_heel_and_leave_other
     half = touching_marks(blank, points, 0.5, torch.Generator().manual_seed(2))
     changed = (half.flatten(1) > 0).any(dim=1)
     assert 0 < int(changed.sum()) < 24
+
+
+def test_a_constant_elastic_field_is_a_shift_the_points_follow_exactly():
+    h, w = 40, 30
+    image = torch.from_numpy(_dot_image(h, w, 12.0, 20.0))[None, None]
+    field = torch.zeros(1, 2, h, w)
+    field[:, 0], field[:, 1] = 2.5, -1.25  # every output pixel shows the source 2.5 right, 1.25 up
+    warped = warp_elastic(image, field)[0, 0].numpy()
+    moved = elastic_points(torch.tensor([[[12.0, 20.0]]]), field)[0, 0].numpy()
+    np.testing.assert_allclose(moved, [9.5, 21.25], atol=1e-5)  # by hand: p - u
+    np.testing.assert_allclose(_peak_centroid(warped), moved, atol=0.05)
+
+
+def test_random_elastic_keeps_each_point_on_its_dot_where_the_field_bends():
+    h, w = 256, 128
+    spots = [(30.3, 40.7), (100.2, 200.1), (64.0, 128.5), (15.5, 240.0)]
+    image = torch.from_numpy(sum(_dot_image(h, w, x, y, sigma=1.0) for x, y in spots))[None, None]
+    points = torch.tensor([spots], dtype=torch.float32)
+    g = torch.Generator().manual_seed(5)
+    images, many = image.repeat(8, 1, 1, 1), points.repeat(8, 1, 1)
+    warped, moved = random_elastic(images, many, amplitude_px=6.0, generator=g)
+    shifts = (moved - many).norm(dim=-1)
+    assert shifts.max() > 4  # the warp is not a no-op
+    for img, pts in zip(warped[:, 0].numpy(), moved.numpy()):
+        for x, y in pts:
+            r0, c0 = int(round(y)) - 4, int(round(x)) - 4
+            win = img[r0 : r0 + 9, c0 : c0 + 9]
+            yy, xx = np.mgrid[r0 : r0 + 9, c0 : c0 + 9]
+            centroid = np.array([(win * xx).sum(), (win * yy).sum()]) / win.sum()
+            assert np.hypot(*(centroid - [x, y])) < 0.15
+
+
+def test_elastic_fields_are_smooth_and_scaled_by_their_amplitude():
+    fields = elastic_displacements(200, 256, 128, 6.0, torch.Generator().manual_seed(0))
+    assert abs(float(fields.std()) - 6.0) < 1.5
+    # neighbouring pixels move almost alike: the local slope stays under 1 (no folding, and the
+    # points' inverse converges)
+    slope = torch.maximum(fields.diff(dim=2).abs().amax(dim=(1, 2, 3)), fields.diff(dim=3).abs().amax(dim=(1, 2, 3)))
+    assert float(slope.max()) < 1 and float(slope.median()) < 0.6

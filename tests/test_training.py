@@ -44,7 +44,8 @@ def _blobs(n: int, seed: int = 0):
 
 def test_a_few_training_epochs_lower_the_loss():
     train, valid = _blobs(32, 0), _blobs(8, 1)
-    params = {"epochs": 4, "lr": 3e-3, "batch_size": 8, "rotation_degrees": 3.0, "seed": 0, "coord_loss_weight": 1e-3}
+    params = {"epochs": 4, "lr": 3e-3, "batch_size": 8, "rotation_degrees": 3.0, "elastic_px": 2.0, "seed": 0,
+              "coord_loss_weight": 1e-3}
     detector, history = train_detector(train, valid, TINY, params)
     assert list(history.columns) == ["epoch", "train_loss", "valid_loss", "valid_nmae"]
     assert len(history) == 4

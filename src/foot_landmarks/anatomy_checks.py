@@ -13,13 +13,19 @@ point 8 to point 2):
   toe print or closer than two toes can be, or toes out of order, are flagged (the refinement
   already renumbers toes where the print shows them apart).
 A flag says what was found, so a reviewer can look at those points only.
+`forefoot_extremes` (the refinement's first step) takes 6 and 7 to the whole forefoot's extremes
+wherever the network put them on it; the checks here catch what it cannot (no refinement on a
+two-foot sheet, a point on another print).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 from skimage.measure import label
+from skimage.morphology import disk, opening
 
 from foot_landmarks.extremes import flat_run_extreme
 from foot_landmarks.landmarks import LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
@@ -34,6 +40,12 @@ OFF_BALL = 0.1
 # 3.5 % on the generator's 1452 feet: two toe points nearer than this are on one toe, whether or
 # not the print shows its toes apart (a grid print's toes merge with each other).
 TOE_MIN_SPACING = 0.03  # of the foot's length (point 8 to point 2)
+# of the foot's length: points 6 and 7 lie at least this far behind the nearest toe tip (on the
+# generator's 1452 feet point 7 lies 8.2 % or more behind toe 5's tip, point 6 16.7 % behind the
+# hallux's), so a toe whose print joins the ball's is not taken for forefoot
+TOE_CLEARANCE = 0.06
+# of the crop's height: a neck narrower than about twice this joins a toe to the sole (~2.5 mm)
+NECK_RADIUS_FRACTION = 0.008
 
 
 def check_points(crop: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -47,40 +59,98 @@ def check_points(crop: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list
     return points, _close_toe_flags(points, flags)
 
 
-def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tuple[np.ndarray, list[str]]:
-    """The checks that read the print: 6 / 7 behind the forefoot, toe points sharing a toe print."""
+@dataclass(frozen=True)
+class ForefootReading:
+    """A crop's print read along the points' axis: its pixels (`xy`, x-y), their component labels,
+    which components are toe prints, and the forefoot: the non-toe print distal of the narrowest
+    part of the midfoot (`in_front`), on the ball's piece (`ball`)."""
+
+    xy: np.ndarray
+    pixel_labels: np.ndarray
+    toe_ids: np.ndarray
+    axis: np.ndarray
+    medial: np.ndarray
+    length: float
+    narrowest: float
+    in_front: np.ndarray
+    ball: np.ndarray
+
+
+def read_forefoot(crop: np.ndarray, points: np.ndarray, cut_necks: bool = False) -> ForefootReading | None:
+    """The print of an upright crop read along the axis of its (8, 2) points; None where there is
+    too little print, no axis, or no forefoot. `cut_necks`: a toe joined to the sole by a narrow
+    neck of print is read apart (an opening by NECK_RADIUS_FRACTION of the crop's height)."""
     mask = segment_print(crop, print_is_bright=True)
+    if cut_necks:
+        mask = opening(mask, disk(max(1, round(NECK_RADIUS_FRACTION * mask.shape[0]))))
     if mask.sum() < 50:
-        return points, flags
+        return None
     labels = label(mask, connectivity=2)
     rows, cols = np.nonzero(labels)
     xy = np.stack([cols, rows], axis=1).astype(float)
     pixel_labels = labels[rows, cols]
     axes = foot_axes(points)
     if axes is None:
-        return points, flags
+        return None
     axis, medial, _ = axes
     along = xy @ axis
     length = float(np.ptp(along))
     toe_ids = _toe_components(pixel_labels, along)
     is_toe = np.isin(pixel_labels, toe_ids)
     if (~is_toe).sum() < 20:
-        return points, flags
+        return None
     narrowest = _narrowest_midfoot(along[~is_toe])
     in_front = ~is_toe & (along >= narrowest)
-    forefoot = xy[in_front]
-    if not len(forefoot):
-        return points, flags
+    if not in_front.any():
+        return None
     pieces = _pieces(mask, rows, cols, PIECE_GAP * length)
     ball = pieces == int(np.bincount(pieces[in_front]).argmax())
+    return ForefootReading(xy, pixel_labels, toe_ids, axis, medial, length, narrowest, in_front, ball)
+
+
+def forefoot_extremes(crop: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The (8, 2) points with 6 and 7 at the medial and lateral extremes of the whole forefoot
+    (LANDMARKS.md: the ball's print between the toe gap and the narrowest part of the midfoot),
+    wherever the network put them on it. The network knows the forefoot; along a long, nearly
+    straight edge it does not know where the extreme is, and the print does. Unchanged where the
+    crop shows no forefoot."""
+    points = np.asarray(points, float).copy()
+    if not np.all(np.isfinite(points)) or (foot := read_forefoot(crop, points, cut_necks=True)) is None:
+        return points
+    # a toe whose print joins the ball's (a little toe pressed against it) is no forefoot
+    nearest_tip = float((points[[k - 1 for k in TOE_IDS]] @ foot.axis).min())
+    behind_toes = foot.xy @ foot.axis <= nearest_tip - TOE_CLEARANCE * foot_axes(points).length
+    forefoot = foot.xy[foot.ball & foot.in_front & behind_toes]
+    if not len(forefoot):
+        return points
+    # the extreme is found with necks cut, then taken on the print itself near it: the cut rounds
+    # the print's edge and would move a flat run's middle
+    rows, cols = np.nonzero(segment_print(crop, print_is_bright=True))
+    pixels = np.stack([cols, rows], axis=1).astype(float)
+    near = 2 * max(1, round(NECK_RADIUS_FRACTION * crop.shape[0]))
+    for k, direction in ((MEDIAL_FOREFOOT, foot.medial), (LATERAL_FOREFOOT, -foot.medial)):
+        extreme = flat_run_extreme(forefoot, direction)
+        around = pixels[np.linalg.norm(pixels - extreme, axis=1) <= near]
+        points[k - 1] = flat_run_extreme(around, direction) if len(around) else extreme
+    return points
+
+
+def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tuple[np.ndarray, list[str]]:
+    """The checks that read the print: 6 / 7 behind the forefoot, toe points sharing a toe print."""
+    foot = read_forefoot(crop, points)
+    if foot is None:
+        return points, flags
+    xy, axis, medial, length, narrowest = foot.xy, foot.axis, foot.medial, foot.length, foot.narrowest
+    forefoot = xy[foot.in_front]
+    along = xy @ axis
     for k, direction, name in ((MEDIAL_FOREFOOT, medial, "medial"), (LATERAL_FOREFOOT, -medial, "lateral")):
         if points[k - 1] @ axis < narrowest - MIDFOOT_TOLERANCE * length:
             points[k - 1] = flat_run_extreme(forefoot, direction)
             flags[k - 1] = f"point {k} lay behind the forefoot (midfoot or heel): moved to the forefoot's {name} extreme"
-        elif _on_another_piece(points[k - 1], points[k - 1] @ axis, xy, along, ball, OFF_BALL * length):
-            points[k - 1] = flat_run_extreme(xy[ball & in_front], direction)
+        elif _on_another_piece(points[k - 1], points[k - 1] @ axis, xy, along, foot.ball, OFF_BALL * length):
+            points[k - 1] = flat_run_extreme(xy[foot.ball & foot.in_front], direction)
             flags[k - 1] = f"point {k} lay on another print than the foot's: moved to the forefoot's {name} extreme"
-    flags = _toe_flags(points, xy, pixel_labels, toe_ids, medial, flags)
+    flags = _toe_flags(points, xy, foot.pixel_labels, foot.toe_ids, medial, flags)
     return points, flags
 
 

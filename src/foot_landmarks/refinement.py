@@ -20,6 +20,13 @@ When two toe points fall on one toe and the print shows its toes apart (five toe
 beside a hallux or a little toe joined to the sole; a toe joined to the sole by a narrow neck
 counts as apart), the toes are taken in medial-to-lateral order instead, as LANDMARKS.md numbers
 them.
+Points 6 and 7 are first taken to the medial and lateral extremes of the WHOLE forefoot
+(foot_landmarks.anatomy_checks.forefoot_extremes), as LANDMARKS.md defines them: on a long,
+nearly straight edge the network's point slides 10-75 mm from the extreme, beyond any radius.
+Measured 2026-12-06 (2-core Intel Xeon, this machine's CPU-profile network; benchmarks/RESULTS.md):
+generated validation MRE 0.903 -> 0.909 mm, test 0.982 -> 0.975 mm; clean-room flatbed and
+bare-sole pages, seeds 1 and 2 (looked at while the rule was written), MRE 1.75 / 4.54 / 3.33 /
+1.43 -> 1.65 / 4.87 / 3.06 / 0.76 mm.
 
 Stage 2, where the scan itself is at hand (a `PageDetail`: evaluation re-reads it, inference has
 it): the same rule once more on the page at scan resolution (0.085 mm a pixel at 300 dpi, five
@@ -50,6 +57,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import find_contours, label, regionprops
 from skimage.morphology import disk, opening
 
+from foot_landmarks.anatomy_checks import NECK_RADIUS_FRACTION, forefoot_extremes
 from foot_landmarks.extremes import FLAT_RUN_TOLERANCE_PX, flat_run_extreme
 from foot_landmarks.geometry import apply_to_points, compose, invert
 from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
@@ -71,8 +79,6 @@ PATTERN_GAP_FRACTION = 0.0025
 # print (toe, heel and sole prints are at most ~2.5 times): no point is taken onto it.
 BAR_ELONGATION = 4.0
 STROKE_ELONGATION = 3.0  # a stroke's piece beyond the print: a tick is ~5 times longer than wide
-# of the crop's height: a neck narrower than about twice this joins a toe to the sole (~2.5 mm)
-NECK_RADIUS_FRACTION = 0.008
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class PrintRefinement:
     # 95.28 %, 0.04: 0.830 / 95.38 %
     sole_radius_fraction: float = 0.03
     axis_iterations: int = 2
+    # points 6 and 7 first taken to the whole forefoot's extremes (anatomy_checks.forefoot_extremes)
+    whole_forefoot: bool = True
 
 
 @dataclass(frozen=True)
@@ -368,11 +376,14 @@ def refine_to_print(
     detail: PageDetail | None = None,
 ) -> np.ndarray:
     """The (8, 2) points (crop pixels, right-foot configuration, print bright on black) moved to
-    the extremes of the print near them; points with no print nearby are returned unchanged.
+    the extremes of the print near them (6 and 7 first to the whole forefoot's, as
+    `settings.whole_forefoot` says); points with no print nearby are returned unchanged.
     With the page at scan resolution (`detail`), stage 2 places them on it."""
     points = np.asarray(points, dtype=float)
     if not np.all(np.isfinite(points)):
         return points.copy()
+    if settings.whole_forefoot:
+        points = forefoot_extremes(crop, points)
     outline = PrintOutline(np.asarray(crop))
     if outline.level is None:
         return points.copy()

@@ -38,7 +38,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import set_seed
 from torch import nn
 
-from foot_landmarks.augment import random_rotate, touching_marks
+from foot_landmarks.augment import random_elastic, random_rotate, touching_marks
 from foot_landmarks.codecs import GaussianHeatmapCodec, soft_argmax
 from foot_landmarks.detector import LandmarkDetector, best_device, native_bf16, normalise, to_network_input
 from foot_landmarks.metrics import nmae
@@ -91,14 +91,15 @@ class HeatmapLoss(nn.Module):
 
 
 class DeviceAugmentation(Callback):
-    """uint8 batch -> normalised float; marks touching the print and a random rotation (training
-    only) applied to image and points."""
+    """uint8 batch -> normalised float; marks touching the print, a random rotation and an elastic
+    warp (training only) applied to image and points."""
 
     order = 10
 
     def __init__(self, max_degrees: float, max_scale: float = 0.0, seed: int = 0, channels_last: bool = False,
-                 touching_marks: float = 0.0):
+                 touching_marks: float = 0.0, elastic_px: float = 0.0):
         self.max_degrees, self.max_scale = max_degrees, max_scale
+        self.elastic_px = elastic_px
         self.touching_marks = touching_marks
         self.channels_last = channels_last
         self.generator = torch.Generator().manual_seed(seed)
@@ -110,6 +111,8 @@ class DeviceAugmentation(Callback):
             x = touching_marks(x, keypoints, self.touching_marks, self.generator)
         if self.training and (self.max_degrees > 0 or self.max_scale > 0):
             x, keypoints = random_rotate(x, keypoints, self.max_degrees, self.max_scale, self.generator)
+        if self.training and self.elastic_px > 0:
+            x, keypoints = random_elastic(x, keypoints, self.elastic_px, self.generator)
         # Rotate before normalising so the corners fill with black, like the background.
         x = normalise(x)
         if self.channels_last:
@@ -473,7 +476,8 @@ def train_detector(
         metrics=[InputFrameNMAE(codec)],
         cbs=[DeviceAugmentation(float(training_params.get("rotation_degrees", 3.0)),
                                 float(training_params.get("scale_jitter", 0.0)), seed, channels_last=bf16,
-                                touching_marks=float(training_params.get("touching_marks", 0.0))), guard,
+                                touching_marks=float(training_params.get("touching_marks", 0.0)),
+                                elastic_px=float(training_params.get("elastic_px", 0.0))), guard,
              *time_limit],
     )
     if bf16 and device.type == "cuda":
