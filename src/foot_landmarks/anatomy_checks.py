@@ -48,6 +48,11 @@ TOE_CLEARANCE = 0.06
 NECK_RADIUS_FRACTION = 0.008
 
 
+def neck_radius_px(height: int) -> int:
+    """Radius (px) of the opening that cuts a toe's narrow neck on a crop `height` px tall."""
+    return max(1, round(NECK_RADIUS_FRACTION * height))
+
+
 def check_points(crop: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """(points, flags): the (8, 2) crop points with 6 / 7 moved onto the forefoot where they lay on
     the midfoot or heel, and one flag text per point ("" where the point passed)."""
@@ -76,13 +81,9 @@ class ForefootReading:
     ball: np.ndarray
 
 
-def read_forefoot(crop: np.ndarray, points: np.ndarray, cut_necks: bool = False) -> ForefootReading | None:
-    """The print of an upright crop read along the axis of its (8, 2) points; None where there is
-    too little print, no axis, or no forefoot. `cut_necks`: a toe joined to the sole by a narrow
-    neck of print is read apart (an opening by NECK_RADIUS_FRACTION of the crop's height)."""
-    mask = segment_print(crop, print_is_bright=True)
-    if cut_necks:
-        mask = opening(mask, disk(max(1, round(NECK_RADIUS_FRACTION * mask.shape[0]))))
+def read_forefoot(mask: np.ndarray, points: np.ndarray) -> ForefootReading | None:
+    """An upright crop's print (`mask`, foot_landmarks.models.geometric.segment_print) read along
+    the axis of its (8, 2) points; None where there is too little print, no axis, or no forefoot."""
     if mask.sum() < 50:
         return None
     labels = label(mask, connectivity=2)
@@ -115,7 +116,11 @@ def forefoot_extremes(crop: np.ndarray, points: np.ndarray) -> np.ndarray:
     straight edge it does not know where the extreme is, and the print does. Unchanged where the
     crop shows no forefoot."""
     points = np.asarray(points, float).copy()
-    if not np.all(np.isfinite(points)) or (foot := read_forefoot(crop, points, cut_necks=True)) is None:
+    if not np.all(np.isfinite(points)):
+        return points
+    mask = segment_print(crop, print_is_bright=True)
+    # a toe joined to the sole by a narrow neck of print is read apart
+    if (foot := read_forefoot(opening(mask, disk(neck_radius_px(mask.shape[0]))), points)) is None:
         return points
     # a toe whose print joins the ball's (a little toe pressed against it) is no forefoot
     nearest_tip = float((points[[k - 1 for k in TOE_IDS]] @ foot.axis).min())
@@ -125,9 +130,9 @@ def forefoot_extremes(crop: np.ndarray, points: np.ndarray) -> np.ndarray:
         return points
     # the extreme is found with necks cut, then taken on the print itself near it: the cut rounds
     # the print's edge and would move a flat run's middle
-    rows, cols = np.nonzero(segment_print(crop, print_is_bright=True))
+    rows, cols = np.nonzero(mask)
     pixels = np.stack([cols, rows], axis=1).astype(float)
-    near = 2 * max(1, round(NECK_RADIUS_FRACTION * crop.shape[0]))
+    near = 2 * neck_radius_px(mask.shape[0])
     for k, direction in ((MEDIAL_FOREFOOT, foot.medial), (LATERAL_FOREFOOT, -foot.medial)):
         extreme = flat_run_extreme(forefoot, direction)
         around = pixels[np.linalg.norm(pixels - extreme, axis=1) <= near]
@@ -137,7 +142,7 @@ def forefoot_extremes(crop: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tuple[np.ndarray, list[str]]:
     """The checks that read the print: 6 / 7 behind the forefoot, toe points sharing a toe print."""
-    foot = read_forefoot(crop, points)
+    foot = read_forefoot(segment_print(crop, print_is_bright=True), points)
     if foot is None:
         return points, flags
     xy, axis, medial, length, narrowest = foot.xy, foot.axis, foot.medial, foot.length, foot.narrowest

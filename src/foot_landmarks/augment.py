@@ -68,7 +68,6 @@ def random_rotate(
     return warp_batch(images, m), transform_points(points, m)
 
 
-
 # Elastic warp (training only): a smooth random displacement on a coarse control grid, so the
 # network meets forefoot widths, toe-line slants and arch curves the generator does not draw. The
 # points go with the print (each point is the print's same spot after the warp); the LANDMARKS.md
@@ -92,12 +91,15 @@ def elastic_displacements(
     return F.interpolate(coarse, size=(height, width), mode="bicubic", align_corners=True).to(device)
 
 
+def _grid_coordinates(x: torch.Tensor, y: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """px coordinates -> grid_sample's (align_corners=False), stacked on a last axis of 2."""
+    return torch.stack([(2 * x + 1) / width - 1, (2 * y + 1) / height - 1], dim=-1)
+
+
 def _sample_displacement(displacements: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
     """(B, K, 2) values of the (B, 2, H, W) fields at (B, K, 2) px points (bilinear, border held)."""
     _, _, h, w = displacements.shape
-    scale = torch.tensor([2 / w, 2 / h], device=points.device, dtype=points.dtype)
-    offset = torch.tensor([1 / w - 1, 1 / h - 1], device=points.device, dtype=points.dtype)
-    grid = (points * scale + offset)[:, :, None, :]
+    grid = _grid_coordinates(points[..., 0], points[..., 1], h, w)[:, :, None, :]
     sampled = F.grid_sample(displacements.to(points.dtype), grid, mode="bilinear", padding_mode="border",
                             align_corners=False)
     return sampled[..., 0].transpose(1, 2)
@@ -108,9 +110,8 @@ def warp_elastic(images: torch.Tensor, displacements: torch.Tensor) -> torch.Ten
     b, _, h, w = images.shape
     ys, xs = torch.meshgrid(torch.arange(h, device=images.device, dtype=images.dtype),
                             torch.arange(w, device=images.device, dtype=images.dtype), indexing="ij")
-    source_x = xs + displacements[:, 0].to(images.dtype)
-    source_y = ys + displacements[:, 1].to(images.dtype)
-    grid = torch.stack([(2 * source_x + 1) / w - 1, (2 * source_y + 1) / h - 1], dim=-1)
+    u = displacements.to(images.dtype)
+    grid = _grid_coordinates(xs + u[:, 0], ys + u[:, 1], h, w)
     return F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
@@ -130,6 +131,7 @@ def random_elastic(
     b, _, h, w = images.shape
     fields = elastic_displacements(b, h, w, amplitude_px, generator, images.device)
     return warp_elastic(images, fields), elastic_points(points, fields)
+
 
 # Marks touching the print (training only): a pen tick at a toe tip or the heel, a printed ruler
 # bar across the toes or the heel, as clinics' sheets have them and the generator's one-foot

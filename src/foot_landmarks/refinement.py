@@ -57,7 +57,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import find_contours, label, regionprops
 from skimage.morphology import disk, opening
 
-from foot_landmarks.anatomy_checks import NECK_RADIUS_FRACTION, forefoot_extremes
+from foot_landmarks.anatomy_checks import forefoot_extremes, neck_radius_px
 from foot_landmarks.extremes import FLAT_RUN_TOLERANCE_PX, flat_run_extreme
 from foot_landmarks.geometry import apply_to_points, compose, invert
 from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
@@ -304,7 +304,7 @@ class PrintOutline:
         """The print's parts with narrow necks cut: the cores an opening leaves, each grown back
         over the print pixels nearest to it (a speck the opening removes joins its neighbour)."""
         mask = self.parts > 0
-        radius = max(1, round(NECK_RADIUS_FRACTION * mask.shape[0]))
+        radius = neck_radius_px(mask.shape[0])
         cores = label(opening(mask, disk(radius)), connectivity=1)
         if cores.max() == 0:
             return self.parts
