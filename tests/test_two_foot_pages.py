@@ -17,10 +17,10 @@ from PIL import Image, ImageDraw
 from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
-from foot_landmarks.foot_finder import FootFinder
+from foot_landmarks.foot_finder import FootFinder, FoundFoot
 from foot_landmarks.inference import ScanPredictor
 from foot_landmarks.io.datasets import ScanImage
-from foot_landmarks.pages import CropSettings, crop_feet, read_page
+from foot_landmarks.pages import CropSettings, crop_feet, placed_configurations, read_page
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 4  # 300 dpi A4 pages -> 75 dpi: small and fast; 1 px = 0.34 mm
@@ -189,3 +189,77 @@ def test_pen_lines_away_from_landmarks_do_not_make_points_worse(pages, tmp_path)
     error_clean = np.linalg.norm(clean[["x_px", "y_px"]].to_numpy() - gt, axis=1)
     error_marked = np.linalg.norm(marked[["x_px", "y_px"]].to_numpy() - gt, axis=1)
     assert (error_marked <= error_clean + 3.0).all(), f"errors {np.round(error_clean, 1)} -> {np.round(error_marked, 1)} px"
+
+
+def _foot(heel, toes, configuration: str, confidence: float) -> FoundFoot:
+    heel, toes = np.asarray(heel, float), np.asarray(toes, float)
+    return FoundFoot(heel, toes, toes, configuration, confidence, 1.0, np.ones((4, 4), bool), np.eye(3), [])
+
+
+@pytest.mark.parametrize("degrees", range(0, 360, 30))
+def test_where_two_feet_stand_says_which_is_left_at_any_turn_of_the_sheet(degrees):
+    """Toes up, the foot on the left is the left one (print view: medial sides face each other);
+    the same sheet turned by any angle says the same, whatever order the feet come in."""
+    turn = geo.rotation(degrees, (500.0, 500.0))
+    left = _foot(*geo.apply_to_points(turn, np.array([[400.0, 800.0], [380.0, 300.0]])), "right", 0.9)
+    right = _foot(*geo.apply_to_points(turn, np.array([[600.0, 800.0], [620.0, 300.0]])), "right", 0.9)
+    assert placed_configurations([left, right]) == ("left", "right")
+    assert placed_configurations([right, left]) == ("right", "left")
+
+
+def test_two_feet_one_ahead_of_the_other_crossed_or_of_unlike_length_are_not_a_pair():
+    a = _foot([500.0, 900.0], [500.0, 650.0], "left", 0.9)
+    beside = _foot([700.0, 900.0], [700.0, 660.0], "right", 0.9)
+    assert placed_configurations([a, beside]) == ("left", "right")
+    ahead = _foot([520.0, 550.0], [520.0, 300.0], "right", 0.9)
+    crossed = _foot([700.0, 600.0], [950.0, 600.0], "right", 0.9)
+    short = _foot([700.0, 900.0], [700.0, 720.0], "right", 0.9)  # a shadow beside the print: 72 %
+    assert placed_configurations([a, ahead]) is None
+    assert placed_configurations([a, crossed]) is None
+    assert placed_configurations([a, short]) is None
+
+
+def _sheet_with_readings(pages, tmp_path, view, readings):
+    """The two-foot sheet (mirrored for a view from below) read by the shipped page network, each
+    foot's hallux reading then set by `readings(true configuration) -> (configuration, contrast)`;
+    with the ground truth and the true configurations."""
+    sheet, gt, _ = two_foot_sheet(pages)
+    if view == "below":
+        sheet = sheet[:, ::-1].copy()
+        gt = {side: np.c_[sheet.shape[1] - 1 - p[:, 0], p[:, 1]] for side, p in gt.items()}
+    page = read_page(ScanImage(_save(tmp_path, "sheet.png", sheet)), 1, FootFinder.bundled())
+    assert len(page.feet) == 2
+    true_config = {"left": "left", "right": "right"} if view == "print" else {"left": "right", "right": "left"}
+    for foot in page.feet:
+        holder = min(gt, key=lambda side: np.linalg.norm(gt[side].mean(axis=0) - 0.5 * (foot.heel + foot.toes)))
+        foot.configuration, foot.side_confidence = readings(true_config[holder])
+    return page, gt, true_config
+
+
+@pytest.mark.parametrize("view", ["print", "below"])
+def test_a_sheet_s_feet_get_their_sides_from_where_they_stand_over_a_one_sided_hallux_reading(pages, tmp_path, view):
+    """Both hallux readings say "right", the left foot's with a contrast to trust: the feet still
+    come out as their true sides, each crop in its true configuration, and the overruled reading
+    is a warning to check. Seen from below (the sheet mirrored), the foot on the left is the right
+    one and its configuration is still "left"."""
+    page, gt, true_config = _sheet_with_readings(
+        pages, tmp_path, view, lambda config: ("right", 0.5 if config == "left" else 0.1))
+    feet, problems = crop_feet(page, CropSettings(), view=view)
+    assert not problems and sorted(label for label, _ in feet) == ["left", "right"]
+    for label, processed in feet:
+        assert processed.side == true_config[label] and processed.side_source == "placement on the sheet"
+        overruled = true_config[label] == "left"
+        assert any("places on the sheet" in w for w in processed.warnings) == overruled
+        points = geo.apply_to_points(processed.to_crop, gt[label])
+        assert points[0, 0] < points[4, 0], f"{label}: hallux left of the little toe in the crop (right-foot configuration)"
+
+
+def test_hallux_readings_that_make_a_pair_one_of_them_sure_are_kept_against_the_placement(pages, tmp_path):
+    """A form may put the right foot in its left panel: where the readings make a left and a
+    right, one of them sure, they stand (here both swapped, so the feet come out as read)."""
+    page, _, _ = _sheet_with_readings(
+        pages, tmp_path, "print", lambda config: ("right" if config == "left" else "left", 0.5 if config == "left" else 0.1))
+    feet, _ = crop_feet(page, CropSettings())
+    assert sorted(label for label, _ in feet) == ["left", "right"]
+    for label, processed in feet:
+        assert processed.side_source == "detected" and processed.side == label

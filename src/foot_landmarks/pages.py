@@ -7,7 +7,8 @@ colour map, a phone photo) prepared exactly as its training data were:
 1. read: decode as displayed (EXIF orientation applied) at a reduced scale (a matrix), colour kept
    only when it may be a colour map;
 2. find the feet (foot_landmarks.foot_finder, a network: what is a foot is learned, not ruled):
-   each foot's region, its heel and toes (its axis at any angle) and its hallux's side;
+   each foot's region, its heel and toes (its axis at any angle) and its hallux's side (on a
+   sheet with two feet side by side, where they stand decides which is left);
 3. normalise the look (foot_landmarks.normalisation; intensity only): a colour map to its
    intensity; prints brighter than their surroundings (bare soles on glass) inverted; a
    photographed sheet's page found (for mm), the table around it painted as paper;
@@ -75,6 +76,13 @@ OPPOSITE_AXES = "the sheet's two feet point opposite ways: one is read upside do
 # 0.33 or more; half of that. On outside pages of an unseen look the gains are mostly under 0.1
 # (as good as a guess), so those pages stay as read, flagged.
 UPRIGHT_MARGIN = 0.15
+# Two feet of a sheet stand side by side when their axes are at most this far apart (deg), the
+# line between them runs more across their axes than along them, and the shorter is at least this
+# share of the longer (a subject's feet differ by a few %; a shadow or a table edge taken for a
+# foot beside the print is rarely as long) (placed_configurations)
+PAIR_AXES_DEG = 45.0
+PAIR_LENGTH_RATIO = 0.8
+PLACED = "placement on the sheet"
 OPPOSITE_AXES_SETTLED = ("the sheet's two feet were read pointing opposite ways: the one the landmark network "
                          "finds upright only turned round was turned; check both")
 
@@ -330,6 +338,48 @@ def _side_of(foot: FoundFoot, given: str | None, view: str | None) -> tuple[str,
     return foot.configuration, "detected", foot.side_confidence, warnings
 
 
+def placed_configurations(feet: list[FoundFoot]) -> tuple[str, str] | None:
+    """The configurations of a sheet's two feet from where they stand. A subject standing on a mat
+    has the medial sides of the feet facing each other, so the foot on the left, seen toes up,
+    looks like a left foot in print view ("left") and the other like a right one; seen from below,
+    feet and places are both mirrored and the same holds. (A form printed one foot at a time may
+    put the right foot in a left panel: crop_feet keeps hallux readings that make a pair.) None
+    where the two are not such a pair (axes more than PAIR_AXES_DEG apart, one more ahead of the
+    other than beside it, or lengths unlike: PAIR_LENGTH_RATIO)."""
+    lengths = [float(np.linalg.norm(foot.toes - foot.heel)) for foot in feet]
+    if min(lengths) < PAIR_LENGTH_RATIO * max(lengths):
+        return None
+    a, b = (foot.axis for foot in feet)
+    if float(a @ b) < np.cos(np.radians(PAIR_AXES_DEG)):
+        return None
+    axis = (a + b) / np.linalg.norm(a + b)
+    leftward = np.array([axis[1], -axis[0]])  # image px, y down: left of an axis pointing up
+    offset = 0.5 * (feet[1].heel + feet[1].toes) - 0.5 * (feet[0].heel + feet[0].toes)
+    across, along = float(offset @ leftward), float(offset @ axis)
+    if abs(across) <= abs(along):
+        return None
+    return ("right", "left") if across > 0 else ("left", "right")
+
+
+def _read_as_pair(feet: list[FoundFoot]) -> bool:
+    """Whether two feet's hallux readings make a left and a right, one of them at least trusted
+    (SIDE_TRUSTED)."""
+    return feet[0].configuration != feet[1].configuration and max(f.side_confidence for f in feet) >= SIDE_TRUSTED
+
+
+def _placed_side(foot: FoundFoot, config: str) -> tuple[str, str, float, list[str]]:
+    """(configuration, side source, confidence, warnings) of a foot whose configuration its place
+    on the sheet gives: the finder's hallux-side contrast where its reading agrees, else 0, with a
+    warning where that reading was one the page stage would have trusted."""
+    if foot.configuration == config:
+        return config, PLACED, foot.side_confidence, []
+    warnings = []
+    if foot.side_confidence >= SIDE_TRUSTED:
+        warnings.append(f"side from the feet's places on the sheet (left foot on the left); the hallux reading "
+                        f"(contrast {foot.side_confidence:.2f}) said the other: check it")
+    return config, PLACED, 0.0, warnings
+
+
 def _turn_one_of_two(gray: np.ndarray, to_work: geo.Matrix, feet: list[FoundFoot], settings: CropSettings,
                      upright_score) -> list[FoundFoot] | None:
     """Of two feet of a sheet read pointing opposite ways, the pair with the one read upside down
@@ -355,9 +405,11 @@ def crop_feet(
     """The upright crop of every foot found on `page`, each with its `foot` label (the anatomical
     side: the configuration, mirrored for a view from below; "" when the page holds one foot),
     and the problems of a page without feet. `side` (a one-foot page's known side) wins over the
-    detected configuration. `upright_score` (crops -> a score each, higher where a crop looks more
-    like an upright foot) settles which of a sheet's two feet read pointing opposite ways is
-    upside down; without it, both are only flagged."""
+    detected configuration; a sheet's two feet side by side take theirs from where they stand
+    (placed_configurations) unless their hallux readings make a pair, one of them sure. `upright_score`
+    (crops -> a score each, higher where a crop looks more like an upright foot) settles which of
+    a sheet's two feet read pointing opposite ways is upside down; without it, both are only
+    flagged."""
     if not page.feet:
         return [], ["no foot print found on the page"]
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
@@ -370,7 +422,14 @@ def crop_feet(
     settled = turned is not None
     found_feet = turned if settled else list(page.feet)
     given = side if side in ("left", "right") and len(page.feet) == 1 else None
-    sides = [_side_of(found, given, view) for found in found_feet]
+    # two feet side by side pointing one way: where they stand says which is which, unless the
+    # hallux readings make a pair, one of them sure (a form whose panels put the right foot on the
+    # left); a foot read upside down, not turned round, leaves it open
+    placed = placed_configurations(found_feet) if len(found_feet) == 2 and (settled or not opposite) else None
+    if placed is not None and not _read_as_pair(found_feet):
+        sides = [_placed_side(found, config) for found, config in zip(found_feet, placed)]
+    else:
+        sides = [_side_of(found, given, view) for found in found_feet]
     if len(sides) == 2 and sides[0][0] == sides[1][0] and given is None:
         # two feet on one sheet are a subject's left and right: the less sure reading gives way
         k = int(np.argmin([confidence for _, _, confidence, _ in sides]))
