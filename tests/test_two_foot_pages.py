@@ -251,14 +251,16 @@ def test_a_sheet_s_feet_get_their_sides_from_where_they_stand_over_a_one_sided_h
         overruled = true_config[label] == "left"
         assert any("places on the sheet" in w for w in processed.warnings) == overruled
         points = geo.apply_to_points(processed.to_crop, gt[label])
-        assert points[0, 0] < points[4, 0], f"{label}: hallux left of the little toe in the crop (right-foot configuration)"
+        assert points[0, 0] < points[4, 0], f"{label}: hallux left of the little toe (right-foot configuration)"
 
 
 def test_hallux_readings_that_make_a_pair_one_of_them_sure_are_kept_against_the_placement(pages, tmp_path):
     """A form may put the right foot in its left panel: where the readings make a left and a
     right, one of them sure, they stand (here both swapped, so the feet come out as read)."""
-    page, _, _ = _sheet_with_readings(
-        pages, tmp_path, "print", lambda config: ("right" if config == "left" else "left", 0.5 if config == "left" else 0.1))
+    def swapped(config):
+        return ("right" if config == "left" else "left"), (0.5 if config == "left" else 0.1)
+
+    page, _, _ = _sheet_with_readings(pages, tmp_path, "print", swapped)
     feet, _ = crop_feet(page, CropSettings())
     assert sorted(label for label, _ in feet) == ["left", "right"]
     for label, processed in feet:

@@ -8,7 +8,8 @@ colour map, a phone photo) prepared exactly as its training data were:
    only when it may be a colour map;
 2. find the feet (foot_landmarks.foot_finder, a network: what is a foot is learned, not ruled):
    each foot's region, its heel and toes (its axis at any angle) and its hallux's side (on a
-   sheet with two feet side by side, where they stand decides which is left);
+   sheet with two feet side by side, where they stand decides which is left, unless the hallux
+   readings already make a pair);
 3. normalise the look (foot_landmarks.normalisation; intensity only): a colour map to its
    intensity; prints brighter than their surroundings (bare soles on glass) inverted; a
    photographed sheet's page found (for mm), the table around it painted as paper;
@@ -406,10 +407,10 @@ def crop_feet(
     side: the configuration, mirrored for a view from below; "" when the page holds one foot),
     and the problems of a page without feet. `side` (a one-foot page's known side) wins over the
     detected configuration; a sheet's two feet side by side take theirs from where they stand
-    (placed_configurations) unless their hallux readings make a pair, one of them sure. `upright_score`
-    (crops -> a score each, higher where a crop looks more like an upright foot) settles which of
-    a sheet's two feet read pointing opposite ways is upside down; without it, both are only
-    flagged."""
+    (placed_configurations) unless their hallux readings make a pair, one of them sure.
+    `upright_score` (crops -> a score each, higher where a crop looks more like an upright foot)
+    settles which of a sheet's two feet read pointing opposite ways is upside down; without it,
+    both are only flagged."""
     if not page.feet:
         return [], ["no foot print found on the page"]
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
@@ -424,8 +425,8 @@ def crop_feet(
     given = side if side in ("left", "right") and len(page.feet) == 1 else None
     # two feet side by side pointing one way: where they stand says which is which, unless the
     # hallux readings make a pair, one of them sure (a form whose panels put the right foot on the
-    # left); a foot read upside down, not turned round, leaves it open
-    placed = placed_configurations(found_feet) if len(found_feet) == 2 and (settled or not opposite) else None
+    # left); a pair still pointing opposite ways (not turned round) is no such pair
+    placed = placed_configurations(found_feet) if len(found_feet) == 2 else None
     if placed is not None and not _read_as_pair(found_feet):
         sides = [_placed_side(found, config) for found, config in zip(found_feet, placed)]
     else:
