@@ -1,10 +1,13 @@
 """The anatomy checks on rendered prints: point 7 left on the midfoot or on a blot beside the
 foot goes to the forefoot's lateral extreme, a point already right is left alone, two toe points
-on one toe are flagged; points 6 and 7 anywhere on the forefoot go to its extremes."""
+on one toe and a toe point on no print (a toe that left no ink) are flagged; points 6 and 7
+anywhere on the forefoot go to its extremes."""
 
 from __future__ import annotations
 
 import numpy as np
+
+from skimage.measure import label
 
 from foot_landmarks.anatomy_checks import check_points, forefoot_extremes
 from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT
@@ -68,6 +71,33 @@ def test_two_toe_points_on_one_toe_are_flagged():
     doubled[2] = truth[1] + [1.0, 1.0]  # point 3 on toe 2
     _, flags = check_points(crop, doubled)
     assert "two toe points (2 and 3) on one toe print" in flags[1] and flags[2] == flags[1]
+
+
+def test_a_toe_that_left_no_ink_is_flagged_and_the_inked_toes_are_not():
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    components = label(crop > 0, connectivity=2)
+    toe_5 = components == components[int(truth[4, 1]), int(truth[4, 0])]
+    assert toe_5.sum() < 0.05 * (crop > 0).sum()  # toe 5's own print, apart from the sole's
+    crop[toe_5] = 0  # the toe did not touch the paper; its tip is where it was
+    checked, flags = check_points(crop, truth)
+    assert flags[4].startswith("toe point 5 on no print")
+    # the print nearest the inkless toe's tip is toe 4's, so toe 4 stays flagged as sharing it
+    assert flags[3] == "two toe points (4 and 5) on one toe print"
+    assert np.allclose(checked, truth) and not any(flags[k] for k in (0, 1, 2, 5, 6, 7))
+
+
+def test_a_toe_point_in_empty_paper_beside_the_toes_is_flagged():
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    pad = int(0.1 * length)
+    crop, truth = np.pad(crop, ((pad, 0), (0, 0))), truth + [0.0, pad]
+    off = truth.copy()
+    off[0] = truth[0] - [0.0, 0.04 * length]  # the hallux point 4 % of the foot's length beyond its tip
+    _, flags = check_points(crop, off)
+    assert flags[0].startswith("toe point 1 on no print (4.0% of the foot's length") and not any(flags[1:])
+    off[0] = truth[0] - [0.0, 0.005 * length]  # half a per cent: the print's ragged edge, no flag
+    _, flags = check_points(crop, off)
+    assert not any(flags)
 
 
 def test_two_toe_points_closer_than_two_toes_can_be_are_flagged_without_a_print():
