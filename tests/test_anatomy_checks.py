@@ -6,7 +6,6 @@ anywhere on the forefoot go to its extremes."""
 from __future__ import annotations
 
 import numpy as np
-
 from skimage.measure import label
 
 from foot_landmarks.anatomy_checks import check_points, forefoot_extremes
