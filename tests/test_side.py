@@ -36,8 +36,10 @@ class UnsureFinder:
 
 @pytest.fixture(scope="module")
 def ink_page(tmp_path_factory):
-    """(path, side) of a generated one-foot ink print read at 100 dpi."""
-    data = generate_dataset(1, 31, n_broken=0, processes=1, mix={"ink_paper": 1.0, "a4": 1.0}, progress=False)
+    """(path, side) of a generated one-foot ink print read at 100 dpi. Its midfoot prints nearly
+    whole (arch asymmetry -0.03), so the arch leaves an unread side to the points
+    (tests/test_arch_side.py has the arch's own cases)."""
+    data = generate_dataset(1, 5, n_broken=0, processes=1, mix={"ink_paper": 1.0, "a4": 1.0}, progress=False)
     row = data.images.iloc[0]
     page = Image.open(io.BytesIO(data.files[row["image"]])).convert("L").reduce(3)
     path = tmp_path_factory.mktemp("side") / "print.png"

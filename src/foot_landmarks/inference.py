@@ -12,8 +12,9 @@ one, from page calibration (`page_size`: the sheet's corners -> homography -> mm
 One foot on the image: exactly 8 rows, `foot` "". Several feet (a two-panel form, a podoscope
 photo of both feet): 8 rows per foot, `foot` "left"/"right". The side given by the user wins;
 otherwise the configuration (hallux on the left = right-foot configuration in print view) is
-read from each foot (the finder's hallux side; when it is unsure, both configurations are run
-through the network and the one whose points agree better with a foot is kept, with a warning).
+read from each foot (the finder's hallux side; when it is unsure, the print's arch where it is
+plain (foot_landmarks.arch_side), else both configurations are run through the network and the
+one whose points agree better with a foot is kept; with a warning either way).
 `side` is the configuration used to orient the crop. `view` says how the image was taken when it
 is known: "print" (an ink print seen from above) or None: `foot` is that configuration; "below"
 (glass plate, podoscope, bare-sole scan: the mirror of print view): `foot` is the mirror of the
@@ -35,6 +36,7 @@ from PIL import Image, ImageDraw
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.anatomy_checks import check_points
+from foot_landmarks.arch_side import ARCH_MARGIN, ARCH_OVERRULES, arch_asymmetry
 from foot_landmarks.detector import DecodedPoints, LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.foot_finder import FootFinder
@@ -163,15 +165,24 @@ class ScanPredictor:
         return [configuration_score(p, c) for p, c in zip(decoded.separate_points, decoded.separate_confidence)]
 
     def _settle_sides(self, feet: list[tuple[str, ProcessedPrint]], view: str | None):
-        """Each foot's crop in the configuration its points agree with best, with the network's
+        """Each foot's crop in the configuration its anatomy agrees with best, with the network's
         points on it. A detected side the finder was unsure of is tried both ways (the crop and its
-        mirror) and the configuration whose points agree better with a foot is kept (flagged); on
-        a two-foot page where only one foot is sure, the other is its pair (crop_feet), and where
-        both are unsure, the two are tried together (a left and a right either way)."""
-        doubtful = [i for i, (_, p) in enumerate(feet) if p.side_source == "detected" and p.side_confidence < SIDE_TRUSTED]
+        mirror): where the print's arch is plain (foot_landmarks.arch_side) the arch decides, else
+        the configuration whose points agree better with a foot is kept (flagged either way). On a
+        one-foot page a sure hallux reading that the arch plainly contradicts is tried both ways
+        too. On a two-foot page where only one foot is sure, the other is its pair (crop_feet), and
+        where both are unsure, the two are tried together (a left and a right either way)."""
+        detected = [i for i, (_, p) in enumerate(feet) if p.side_source == "detected"]
+        # > 0: the crop's configuration; none where heel and toes may be swapped (upside down, an arch
+        # reads mirrored) or the image's edge may have cut a border off
+        arch = {i: math.nan if p.axis_unsure or p.axis_guessed or p.cut_by_edge else arch_asymmetry(p.crop)
+                for i, (_, p) in enumerate(feet) if i in detected}
+        doubtful = [i for i in detected if feet[i][1].side_confidence < SIDE_TRUSTED]
         if len(feet) == 2 and len(doubtful) == 1:
             doubtful = []  # the sure foot decides both (crop_feet already made them a pair)
-        crops = [p.crop for _, p in feet] + [mirrored(feet[i][1]).crop for i in doubtful]
+        contradicted = [i for i in detected if len(feet) == 1 and i not in doubtful and arch[i] <= -ARCH_OVERRULES]
+        tried = doubtful + contradicted
+        crops = [p.crop for _, p in feet] + [mirrored(feet[i][1]).crop for i in tried]
         decoded = self._network_points(crops)
         points, confidence, redecoded = decoded.points, decoded.confidence, decoded.redecoded
 
@@ -179,22 +190,36 @@ class ScanPredictor:
             return configuration_score(decoded.separate_points[i], decoded.separate_confidence[i])
 
         own = [score(i) for i in range(len(feet))]
-        other = {i: score(len(feet) + k) for k, i in enumerate(doubtful)}
-        if len(feet) == 2 and len(doubtful) == 2:
-            flip = other[0] + other[1] > own[0] + own[1]
-            flips = {0: flip, 1: flip}
-        else:
-            flips = {i: other[i] > own[i] for i in doubtful}
+        other = {i: score(len(feet) + k) for k, i in enumerate(tried)}
+        groups = [doubtful] if len(feet) == 2 and len(doubtful) == 2 else [[i] for i in tried]
+        flips, by_arch = {}, set()
+        for group in groups:
+            votes = {bool(arch[i] < 0) for i in group if abs(arch[i]) >= ARCH_MARGIN}  # NaN: no vote
+            if len(votes) == 1:
+                flip = votes.pop()
+                by_arch.update(group)
+            else:
+                flip = sum(other[i] for i in group) > sum(own[i] for i in group)
+            flips.update(dict.fromkeys(group, flip))
         settled = []
         for i, (label, processed) in enumerate(feet):
             chosen, unsure = i, False
             if i in flips:
+                reading = processed.side_confidence
                 if flips[i]:
-                    chosen = len(feet) + doubtful.index(i)
+                    chosen = len(feet) + tried.index(i)
                     processed = mirrored(processed)
                     label = mirror_side(label)
-                processed.side_source = "detected, both configurations tried"
-                processed.warnings.append("side chosen by comparing both configurations: check it")
+                if i in by_arch:
+                    processed.side_source = "detected, from the arch"
+                    processed.warnings.append(
+                        f"side from the print's arch (its hollow border taken as medial, asymmetry "
+                        f"{abs(arch[i]):.2f}): check it"
+                        + (f"; the hallux reading (contrast {reading:.2f}) said the other" if i in contradicted else "")
+                    )
+                else:
+                    processed.side_source = "detected, both configurations tried"
+                    processed.warnings.append("side chosen by comparing both configurations: check it")
                 # the configuration kept, one by one, put toes on one toe or out of order
                 unsure = bool(redecoded[chosen].any())
                 if unsure:

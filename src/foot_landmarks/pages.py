@@ -442,6 +442,7 @@ def crop_feet(
         processed = upright_crop(gray, page.to_work, found, config, settings)
         processed.side_source, processed.side_confidence = source, confidence
         processed.warnings += warnings
+        processed.axis_guessed, processed.cut_by_edge = found.ends_guessed, found.cut_by_edge
         if opposite:
             processed.axis_unsure = True
             processed.warnings.append(OPPOSITE_AXES_SETTLED if settled else OPPOSITE_AXES)

@@ -25,6 +25,8 @@ class ProcessedPrint:
     side_confidence: float = 1.0
     warnings: list[str] = field(default_factory=list)  # doubts about this foot, for the report
     axis_unsure: bool = False  # toes and heel may be read the wrong way round: every point is doubtful
+    axis_guessed: bool = False  # the finder placed the heel or the toes where it saw neither
+    cut_by_edge: bool = False  # the print reaches the image's edge: its outline may be cut off
 
 
 def analysis_copy(gray: np.ndarray, analysis_long_side: int) -> tuple[np.ndarray, int]:

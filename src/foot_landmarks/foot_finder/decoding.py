@@ -52,6 +52,8 @@ class FoundFoot:
     region: np.ndarray
     to_map: np.ndarray
     warnings: list[str] = field(default_factory=list)
+    ends_guessed: bool = False  # heel or toes placed at the region's far end, with no response there
+    cut_by_edge: bool = False  # the region reaches the image's edge: part of the print may be cut off
 
     @property
     def axis(self) -> np.ndarray:
@@ -68,8 +70,8 @@ class FoundFoot:
     def moved(self, m: np.ndarray) -> "FoundFoot":
         """The same foot on a page whose px are `m` @ this page's px (a crop or a padding)."""
         heel, toes, hallux = geo.apply_to_points(m, np.stack([self.heel, self.toes, self.hallux]))
-        return FoundFoot(heel, toes, hallux, self.configuration, self.side_confidence, self.score, self.region,
-                         geo.compose(geo.invert(m), self.to_map), list(self.warnings))
+        return replace(self, heel=heel, toes=toes, hallux=hallux, to_map=geo.compose(geo.invert(m), self.to_map),
+                       warnings=list(self.warnings))
 
     def region_points(self) -> np.ndarray:
         """(N, 2) page px of the region's map pixels (their centres)."""
@@ -248,6 +250,7 @@ def decode_feet(maps: np.ndarray, to_map: np.ndarray) -> list[FoundFoot]:
             foot.warnings.append("toes placed at the far end of the foot's region (no toe response): check the axis")
         if i >= n_heel_peaks:
             foot.warnings.append("heel placed at the far end of the foot's region (no heel response): check the axis")
+        foot.ends_guessed = j >= n_peaks or i >= n_heel_peaks
         feet.append(foot)
     feet.sort(key=lambda f: float(f.region_points()[:, 0].mean()))
     return feet

@@ -70,6 +70,7 @@ class FootFinder:
         for foot in feet:
             if warning := edge_warning(foot, gray.shape):
                 foot.warnings.append(warning)
+                foot.cut_by_edge = True
         return feet
 
     def _find(self, gray: np.ndarray, with_equalised: bool) -> list[FoundFoot]:
