@@ -1,4 +1,5 @@
-"""Points do not depend on how a page is turned: EXIF orientations 1-8 and turns of 0-330 degrees.
+"""Points do not depend on how a page is turned: EXIF orientations 1-8 and turns of 0-330 degrees;
+overlays are drawn in the frame the points are in.
 
 A generated ink page (a known foot) is stored with each EXIF orientation (the pixels turned or
 flipped, the tag saying how to show them) and, separately, turned by 30-degree steps. The
@@ -13,6 +14,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image, ImageOps
 from stand_ins import GeometricDetector
@@ -20,7 +22,7 @@ from stand_ins import GeometricDetector
 from foot_landmarks import geometry as geo
 from foot_landmarks.external.cleanroom.camera import EXIF_DISPLAYED_TO_STORED
 from foot_landmarks.foot_finder import FootFinder
-from foot_landmarks.inference import ScanPredictor
+from foot_landmarks.inference import ScanPredictor, draw_overlay
 from foot_landmarks.synthetic.generate import generate_dataset
 
 REDUCE = 2  # 300 dpi -> 150 dpi: 0.5 mm is 2.95 px
@@ -92,3 +94,18 @@ def test_a_page_turned_by_any_angle_gives_the_same_points(tmp_path, predictor, u
     Image.fromarray(turned).save(path)
     points = predictor.predict_scan(path, dpi=DPI, side=side)[["x_px", "y_px"]].to_numpy()
     assert _max_error_mm(geo.apply_to_points(geo.invert(m), points), expected) <= TOLERANCE_MM
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_an_overlay_marks_each_point_on_the_image_as_displayed(tmp_path, orientation):
+    displayed = Image.new("RGB", (120, 80), "white")  # wider than tall, as a viewer shows it
+    displayed.paste((0, 0, 0), (0, 0, 10, 10))  # a black corner top left, as shown
+    stored = displayed.transpose(EXIF_DISPLAYED_TO_STORED[orientation])
+    exif = Image.Exif()
+    exif[274] = orientation
+    path = tmp_path / f"exif_{orientation}.png"
+    stored.save(path, exif=exif)
+    row = {"landmark": 1, "x_px": 100.0, "y_px": 20.0, "low_confidence": False}
+    overlay = draw_overlay(path, pd.DataFrame([row]))
+    assert overlay.size == displayed.size and overlay.getpixel((5, 5)) == (0, 0, 0)
+    assert overlay.getpixel((100, 20)) == (220, 20, 60)  # a sure point: filled crimson

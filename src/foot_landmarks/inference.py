@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.anatomy_checks import check_points
@@ -362,9 +362,10 @@ def split_predictions(result: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]
 
 
 def draw_overlay(path: str | Path, landmarks: pd.DataFrame, max_side: int = 1200) -> Image.Image:
-    """The scan (reduced) with its landmarks numbered; low-confidence ones drawn hollow in orange."""
+    """The scan (reduced) with its landmarks numbered; low-confidence ones drawn hollow in orange.
+    Drawn on the image as displayed (EXIF orientation applied), the frame the points are in."""
     with Image.open(path) as img:
-        img = img.convert("RGB")
+        img = ImageOps.exif_transpose(img).convert("RGB")
     scale = min(1.0, max_side / max(img.size))
     if scale < 1:
         img = img.resize((round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS)
