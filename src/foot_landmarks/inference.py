@@ -173,14 +173,15 @@ class ScanPredictor:
         too. On a two-foot page where only one foot is sure, the other is its pair (crop_feet), and
         where both are unsure, the two are tried together (a left and a right either way)."""
         detected = [i for i, (_, p) in enumerate(feet) if p.side_source == "detected"]
-        # > 0: the crop's configuration; none where heel and toes may be swapped (upside down, an arch
-        # reads mirrored) or the image's edge may have cut a border off
-        arch = {i: math.nan if p.axis_unsure or p.axis_guessed or p.cut_by_edge else arch_asymmetry(p.crop)
-                for i, (_, p) in enumerate(feet) if i in detected}
         doubtful = [i for i in detected if feet[i][1].side_confidence < SIDE_TRUSTED]
         if len(feet) == 2 and len(doubtful) == 1:
             doubtful = []  # the sure foot decides both (crop_feet already made them a pair)
-        contradicted = [i for i in detected if len(feet) == 1 and i not in doubtful and arch[i] <= -ARCH_OVERRULES]
+        # read only where it can decide: an unsure side, or a one-foot page's sure one. > 0: the crop's
+        # configuration; none where heel and toes may be swapped (upside down, an arch reads mirrored)
+        # or the image's edge may have cut a border off
+        arch = {i: math.nan if p.axis_unsure or p.axis_guessed or p.cut_by_edge else arch_asymmetry(p.crop)
+                for i, (_, p) in enumerate(feet) if i in doubtful or (len(feet) == 1 and i in detected)}
+        contradicted = [i for i in arch if i not in doubtful and arch[i] <= -ARCH_OVERRULES]
         tried = doubtful + contradicted
         crops = [p.crop for _, p in feet] + [mirrored(feet[i][1]).crop for i in tried]
         decoded = self._network_points(crops)
