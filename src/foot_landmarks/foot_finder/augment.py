@@ -4,11 +4,15 @@ Geometry (any rotation, zoom that cuts the page border, flips) is a matrix appli
 and to its points together (foot_finder.training). Here, on the finder's input (uint8, S x S),
 the things that must never count as a foot and that our generator draws too rarely: long form
 lines and graduated ruler bars (often touching a toe tip or the heel), logos and text, a table
-around the page, shadows, glare, blur, noise, an inverted look. Each is drawn with a probability
-from `rng`; `feet` (points in input px) say where a bar may touch a foot.
+around the page, shadows, glare, blur, noise, an inverted look; and, where `PageLooks` asks for
+them, prints inked through a coarse mesh (an ink mat's grid), hard-edged shadows (a hand, a phone)
+and a small page on a table. Each is drawn with a probability from `rng`; `feet` (points in input
+px) say where a bar may touch a foot.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -98,12 +102,25 @@ def logos_and_text(image: np.ndarray, rng: np.random.Generator) -> None:
             image[rr, cc] = np.minimum(image[rr, cc], (level + (1 - val) * (255 - level)).astype(image.dtype))
 
 
-def table_around(image: np.ndarray, rng: np.random.Generator) -> None:
-    """A page that does not fill the photo: outside a random quadrilateral, a table (any tone,
-    grain and a gradient)."""
+@dataclass(frozen=True)
+class PageLooks:
+    """Probabilities of the looks an ink-mat photo adds beyond the generator's pages (0: never).
+    `small_page`: the page zoomed out to 0.4-0.75 of its fitted size, a table around it."""
+
+    mesh: float = 0.0
+    hard_shadow: float = 0.0
+    small_page: float = 0.0
+
+
+def table_around(image: np.ndarray, rng: np.random.Generator, page: np.ndarray | None = None) -> None:
+    """A page that does not fill the photo: outside a quadrilateral (`page`, input px, else a
+    random one near the frame), a table (any tone, grain and a gradient)."""
     h, w = image.shape
-    inset = rng.uniform(-0.1, 0.25, size=(4, 2)) * [w, h]
-    quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], float) + inset * [[1, 1], [-1, 1], [-1, -1], [1, -1]]
+    if page is None:
+        inset = rng.uniform(-0.1, 0.25, size=(4, 2)) * [w, h]
+        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], float) + inset * [[1, 1], [-1, 1], [-1, -1], [1, -1]]
+    else:
+        quad = np.asarray(page, float)
     inside = np.zeros(image.shape, bool)
     rows, cols = polygon(quad[:, 1], quad[:, 0], image.shape)
     inside[rows, cols] = True
@@ -128,6 +145,54 @@ def lighting(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(image * field, 0, 255).astype(np.uint8)
 
 
+def mesh_texture(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Ink printed through a coarse mesh (an ink mat's grid of 2.5-6 input px cells, at any
+    angle): between its threads the ink fades toward the paper, so a print reads as a lattice of
+    lines or dots whose darkness follows the pressure. The paper, lighter than the ink, stays."""
+    h, w = image.shape
+    cell, angle = rng.uniform(2.5, 6.0), rng.uniform(0, np.pi)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    u = (xs * np.cos(angle) + ys * np.sin(angle)) / cell
+    v = (-xs * np.sin(angle) + ys * np.cos(angle)) / cell
+    width = rng.uniform(0.12, 0.3)  # of a cell: a thread's half-width
+    near_u, near_v = np.abs(u - np.round(u)) < width, np.abs(v - np.round(v)) < width
+    threads = (near_u & near_v) if rng.random() < 0.35 else (near_u | near_v)  # dots or lines
+    threads = ndi.gaussian_filter(threads.astype(np.float32), 0.5)
+    threads /= max(float(threads.max()), 1e-6)  # a thread's middle holds all its ink
+    floor = rng.uniform(0.0, 0.45)  # how much ink is left between the threads
+    # the paper around each spot (a page's own tone, not the table's): the light level within
+    # reach of a print's width (a foot is about a sixth of the input wide)
+    reach = 2 * int(0.15 * max(h, w)) + 1
+    paper = ndi.gaussian_filter(ndi.maximum_filter(image, reach).astype(np.float32), 4)
+    ink = np.clip(paper - image.astype(np.float32), 0, None)
+    return np.clip(paper - ink * (floor + (1 - floor) * threads), 0, 255).astype(np.uint8)
+
+
+def hard_shadow(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A hard-edged shadow (a hand, a phone, a fork) over part of the page: a dark polygon or a few
+    thick strokes from one side, sharp or slightly soft."""
+    h, w = image.shape
+    mask = np.zeros(image.shape, np.float32)
+    if rng.random() < 0.5:
+        c, r = rng.uniform([0, 0], [w, h]), rng.uniform(0.1, 0.45) * max(h, w)
+        angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(3, 8))))
+        quad = c + np.stack([np.cos(angles), np.sin(angles)], 1) * r * rng.uniform(0.4, 1.0, (len(angles), 1))
+        rows, cols = polygon(quad[:, 1], quad[:, 0], image.shape)
+        mask[rows, cols] = 1
+    else:  # fingers or a fork's prongs reaching in from outside the frame
+        start, end = rng.uniform([-0.2, -0.2], [1.2, 1.2], 2) * [w, h], rng.uniform([0.2, 0.2], [0.8, 0.8]) * [w, h]
+        across = np.array([-(end - start)[1], (end - start)[0]]) / max(float(np.linalg.norm(end - start)), 1e-9)
+        spread, width = rng.uniform(4, 20), rng.uniform(3, 12)
+        strip = np.zeros(image.shape)
+        for k in range(int(rng.integers(1, 5))):
+            offset = across * spread * (k - 1.5)
+            _thick_line(strip, start + offset, end + offset * rng.uniform(0.8, 1.2), width, -1.0)
+        mask[strip < 0] = 1
+    mask = ndi.gaussian_filter(mask, rng.uniform(0.3, 3.0))
+    darker = 1.0 - rng.uniform(0.25, 0.6) * mask
+    return np.clip(image * darker, 0, 255).astype(np.uint8)
+
+
 def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Contrast, gamma, blur, noise; now and then the page reduced to two tones (a heavy, solid
     stamp of ink, or a thresholded scan)."""
@@ -142,10 +207,18 @@ def photometric(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(x * 255, 0, 255).astype(np.uint8)
 
 
-def randomise_page(image: np.ndarray, feet: list[np.ndarray], rng: np.random.Generator) -> np.ndarray:
-    """All of the above, each with its probability, on one finder input (uint8, S x S)."""
+def randomise_page(
+    image: np.ndarray, feet: list[np.ndarray], rng: np.random.Generator,
+    looks: PageLooks = PageLooks(), page: np.ndarray | None = None,
+) -> np.ndarray:
+    """All of the above, each with its probability, on one finder input (uint8, S x S). `page`:
+    the page's corners (input px) where it was zoomed out to a small page: a table around it."""
     image = image.copy()
-    if rng.random() < 0.35:
+    if looks.mesh and rng.random() < looks.mesh:
+        image = mesh_texture(image, rng)
+    if page is not None:
+        table_around(image, rng, page)
+    elif rng.random() < 0.35:
         table_around(image, rng)
     if rng.random() < 0.5:
         form_lines(image, rng)
@@ -155,6 +228,8 @@ def randomise_page(image: np.ndarray, feet: list[np.ndarray], rng: np.random.Gen
         logos_and_text(image, rng)
     if rng.random() < 0.5:
         image = lighting(image, rng)
+    if looks.hard_shadow and rng.random() < looks.hard_shadow:
+        image = hard_shadow(image, rng)
     image = photometric(image, rng)
     if rng.random() < 0.1:
         image = 255 - image

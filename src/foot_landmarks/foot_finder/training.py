@@ -26,7 +26,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import set_seed
 
 from foot_landmarks import geometry as geo
-from foot_landmarks.foot_finder.augment import randomise_page
+from foot_landmarks.foot_finder.augment import PageLooks, randomise_page
 from foot_landmarks.foot_finder.model import MAP_STRIDE, FootFinder, to_finder_input
 from foot_landmarks.foot_finder.page_input import border_median, letterbox
 from foot_landmarks.foot_finder.targets import target_maps
@@ -62,11 +62,18 @@ class CanvasSet:
         return self.canvases[i], self.fill[i], self.points[i]
 
 
-def random_geometry(rng: np.random.Generator, canvas: int, size: int, full_turns: float = 0.5) -> np.ndarray:
+SMALL_PAGE_ZOOM = (0.4, 0.75)  # of the fitted size: a page photographed from afar, a table around it
+
+
+def random_geometry(
+    rng: np.random.Generator, canvas: int, size: int, full_turns: float = 0.5, small_page: float = 0.0
+) -> np.ndarray:
     """A canvas px -> input px matrix: rotation (any angle with probability `full_turns`, else
-    about +-10 deg), mirror (half the time), zoom 0.75-1.35 of the fitted size, shift."""
+    about +-10 deg), mirror (half the time), zoom 0.75-1.35 of the fitted size (SMALL_PAGE_ZOOM
+    with probability `small_page`), shift."""
     angle = rng.uniform(0, 360) if rng.random() < full_turns else rng.normal(0, 10)
-    scale = size / canvas * rng.uniform(0.75, 1.35)
+    zoom = rng.uniform(*SMALL_PAGE_ZOOM) if small_page and rng.random() < small_page else rng.uniform(0.75, 1.35)
+    scale = size / canvas * zoom
     steps = [geo.translation(-(canvas - 1) / 2, -(canvas - 1) / 2)]
     if rng.random() < 0.5:
         steps.append(np.diag([-1.0, 1.0, 1.0]))
@@ -95,16 +102,18 @@ class PageRandomisation(Callback):
 
     order = 10
 
-    def __init__(self, size: int, seed: int = 0):
+    def __init__(self, size: int, seed: int = 0, looks: PageLooks = PageLooks()):
         self.size = size
         self.rng = np.random.default_rng(seed)
+        self.looks = looks
 
     def before_batch(self):
         canvases, fill = self.xb[0], self.xb[1]
         points = self.yb[0].cpu().numpy()
         canvas = canvases.shape[-1]
         if self.training:
-            matrices = np.stack([random_geometry(self.rng, canvas, self.size) for _ in range(len(canvases))])
+            matrices = np.stack([random_geometry(self.rng, canvas, self.size, small_page=self.looks.small_page)
+                                 for _ in range(len(canvases))])
         else:
             fitted = geo.compose(geo.translation(-(canvas - 1) / 2, -(canvas - 1) / 2),
                                  np.diag([self.size / canvas, self.size / canvas, 1.0]),
@@ -114,10 +123,14 @@ class PageRandomisation(Callback):
         map_hw = (self.size // MAP_STRIDE, self.size // MAP_STRIDE)
         to_map = geo.scale_matrix(1 / MAP_STRIDE, 1 / MAP_STRIDE)
         batch_images, targets = [], []
+        corners = np.array([[0, 0], [canvas, 0], [canvas, canvas], [0, canvas]], float) - 0.5
         for image, m, page_points in zip(images[:, 0].numpy(), matrices, points):
             feet = [geo.apply_to_points(m, p) for p in page_points if np.all(np.isfinite(p))]
             if self.training:
-                image = randomise_page(image, feet, self.rng)
+                page = geo.apply_to_points(m, corners)
+                # zoomed out below the fitted size: a small page, with a table around it
+                small = abs(np.linalg.det(m[:2, :2])) < (SMALL_PAGE_ZOOM[1] * self.size / canvas) ** 2
+                image = randomise_page(image, feet, self.rng, self.looks, page if small else None)
             batch_images.append(image)
             targets.append(target_maps([geo.apply_to_points(to_map, p) for p in feet], map_hw))
         x = to_finder_input(torch.from_numpy(np.stack(batch_images))[:, None])
@@ -157,7 +170,7 @@ def train_foot_finder(
         opt_func=Adam,
         lr=float(params.get("lr", 3e-3)),
         wd=float(params.get("weight_decay", 1e-4)),
-        cbs=[PageRandomisation(finder.input_size, seed)],
+        cbs=[PageRandomisation(finder.input_size, seed, PageLooks(**params.get("looks", {})))],
     )
     epochs = int(params.get("epochs", 30))
     started = time.perf_counter()
