@@ -42,6 +42,13 @@ def test_a_hard_shadow_only_darkens_and_has_an_edge(seed):
         assert (~dark).any()
 
 
+def test_a_hard_shadow_is_seen_on_most_pages():
+    # the shape may fall outside the frame now and then, not as a rule
+    image = np.full((128, 128), 200, np.uint8)
+    seen = [(hard_shadow(image, np.random.default_rng(seed)) < 190).sum() > 100 for seed in range(12)]
+    assert sum(seen) >= 8
+
+
 def test_a_small_page_gets_a_table_around_it_and_keeps_its_own_pixels():
     image = np.full((100, 100), 240, np.uint8)
     page = np.array([[30.0, 20.0], [80.0, 35.0], [70.0, 85.0], [20.0, 70.0]])
