@@ -30,7 +30,7 @@ scan: the mirror of print view). The configuration that orients a crop (hallux o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -56,7 +56,18 @@ MIN_INK_SHARE = 0.002  # of the loose cut: smaller ink specks do not extend the 
 STROKE_HALF_WIDTH = 0.005  # of the foot's length (~1.3 mm): thinner marks are strokes, not print
 MIN_PART_SHARE = 0.03  # of the print's largest part: a smaller island behind the toes is a mark
 TOE_ZONE = 0.35  # of the foot's length from its distal end: where toe prints lie
+TOES_DEEP = 0.2  # of the region's length: a toe response this far inside it missed toes printed apart
+TOE_SEARCH = 0.4  # of the region's length: how much farther around it such a print is looked for
+TOE_HEIGHT = 0.15  # of the region's length: the tallest blob taken for a toe
+TOE_GAP = 0.06  # of the region's length: the widest gap between a toe and the print or the next toe
+HEEL_DEPTH = 0.12  # of a mended print's length: its heel centre ahead of its back end (foot_finder.targets)
+TOES_DEPTH = 0.05  # of a mended print's length: its toes' centre behind its front end
+MEND_LONG_SIDE = 800  # px: the longest side of the copy a foot's outline is remade on
+END_SHARE = 0.3  # of a print's length: the end whose width is compared
+WIDER_END = 1.15  # a print's end this much wider than the other is its forefoot
+OTHER_FOOT_SHARE = 0.1  # of another foot's region: a mended region holding more of it holds two feet
 PRINT_CLOSING = 0.012  # of the foot's length (~3 mm): joins a pale grid's or dots' cells into one body
+TEXTURED_SHARE = 0.5  # of a print's ink thinner than a stroke: its ink is a grid or dots, not solid
 REGION_RIM = 0.02  # of the foot's length: how far a region reaches beyond its print (foot_finder.targets)
 # of the foot's length inside its print's outline (the region less its rim): print, never a ruler bar
 # (a bar pressed on a toe or the heel overlaps the print by a few mm)
@@ -239,6 +250,127 @@ def _region_in(foot: FoundFoot, page_to_image: geo.Matrix, shape_hw: tuple[int, 
     return region > 127
 
 
+def closed_by_disk(mask: np.ndarray, radius: float) -> np.ndarray:
+    """`mask` closed with a disk of `radius` px (at least 1), by distance transforms: as fast for a
+    wide disk as for a narrow one. The image's edge does not erode what touches it."""
+    if not mask.any() or mask.all():
+        return mask.copy()
+    radius = max(1.0, float(round(radius)))
+    grown = ndi.distance_transform_edt(~mask) <= radius
+    return ndi.distance_transform_edt(grown) > radius
+
+
+def print_beyond_region(gray: np.ndarray, keep: np.ndarray, length: float) -> np.ndarray:
+    """The foot's print where its region (`keep`) missed part of it (toes up): the ink bodies the
+    region mostly holds, whole, and the toe prints apart from them: blobs no taller than a toe
+    (TOE_HEIGHT of the `length`), within the print's width, whose top lies ahead of the print's
+    middle, each at most TOE_GAP from the print or from a toe already taken (the lesser toes
+    follow one another). Ink is closed first (PRINT_CLOSING), so a grid or dots make one body."""
+    paper = np.uint8(np.percentile(gray[keep], 95))
+    level = ink_threshold(np.where(keep, gray, paper))
+    ink = closed_by_disk(gray <= level, PRINT_CLOSING * length)
+    labels, n = ndi.label(ink)
+    if n == 0:
+        return np.zeros_like(keep)
+    ids = np.arange(1, n + 1)
+    inside = ndi.sum(keep, labels, ids) / np.maximum(ndi.sum(ink, labels, ids), 1)
+    body = np.isin(labels, ids[inside >= 0.5])
+    if not body.any():
+        return np.zeros_like(keep)
+    rows, cols = np.nonzero(body)
+    middle = (rows.min() + rows.max()) / 2
+    candidates = []
+    for k, (r, c) in enumerate(ndi.find_objects(labels)):
+        if inside[k] < 0.5 and r.stop - r.start <= TOE_HEIGHT * length and r.start < middle \
+                and c.start >= cols.min() - TOE_GAP * length and c.stop <= cols.max() + TOE_GAP * length:
+            candidates.append(ids[k])
+    taken = body.copy()
+    for _ in range(5):  # the toe beside the print, then each toe beside the last
+        near = ndi.distance_transform_edt(~taken) <= TOE_GAP * length
+        new = [i for i in candidates if (near & (labels == i)).any()]
+        if not new:
+            break
+        candidates = [i for i in candidates if i not in new]
+        taken |= np.isin(labels, new)
+    return ndi.binary_dilation(taken, iterations=2)
+
+
+def toes_missed(foot: FoundFoot) -> bool:
+    """Whether the finder saw no toes at the end of the foot's region: it placed them there without
+    a response, or its toe response lies deep inside the region (TOES_DEEP of its length), where
+    toes printed apart from the ball were left out of it."""
+    if foot.ends_guessed:
+        return True
+    along = geo.apply_to_points(upright_frame(foot), np.vstack([foot.region_points(), foot.toes]))[:, 1]
+    return float(along[-1] - along[:-1].min()) > TOES_DEEP * float(np.ptp(along[:-1]))
+
+
+def _wider_end_behind(offsets: np.ndarray, axis: np.ndarray, along: np.ndarray) -> bool:
+    """Whether a print's back end (`along` lowest) is plainly wider than its front end, each the
+    END_SHARE of its length: a forefoot with its toes is wider than a heel (`offsets`: its pixels
+    from their mean, `axis` the unit front direction)."""
+    across = offsets @ np.array([-axis[1], axis[0]])
+    span = float(np.ptp(along))
+    front = across[along >= along.max() - END_SHARE * span]
+    back = across[along <= along.min() + END_SHARE * span]
+    return float(np.ptp(back)) > WIDER_END * float(np.ptp(front))
+
+
+def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ()) -> FoundFoot:
+    """`foot` itself, or where the finder missed its toes (toes_missed), the foot with its region
+    remade from the print's ink (print_beyond_region: the ink bodies the region holds and the toe
+    prints ahead of them, convex hull) and its axis from that print's principal axis (the heel end
+    kept). Its hallux reading, made without toes, is dropped (side confidence 0: both
+    configurations are compared later). `gray`: the normalised page. A remade region reaching
+    into one of the page's `others` feet (two prints touching) is not used."""
+    if not foot.region.any() or not toes_missed(foot):
+        return foot
+    to_up = upright_frame(foot)
+    region_up = geo.apply_to_points(to_up, foot.region_points())
+    (x0, y0), (x1, y1) = region_up.min(axis=0), region_up.max(axis=0)
+    length = y1 - y0
+    pad = (LOOSE_MARGIN + TOE_SEARCH) * length
+    box = np.floor([x0 - pad, y0 - pad]).astype(int), np.ceil([x1 + pad, y1 + pad]).astype(int)
+    # read at MEND_LONG_SIDE px at most: an outline needs no finer grid, and it is a fraction of the cost
+    scale = min(1.0, MEND_LONG_SIDE / float(max(box[1] - box[0])))
+    loose_hw = (int(np.ceil(scale * (box[1][1] - box[0][1]))), int(np.ceil(scale * (box[1][0] - box[0][0]))))
+    to_loose = geo.compose(to_up, geo.translation(-box[0][0], -box[0][1]), geo.scale_matrix(scale, scale))
+    loose, _ = geo.warp_with_matrix(gray, to_loose, loose_hw, fill=PAPER)
+    keep = _region_in(foot, to_loose, loose_hw, REGION_KEEP_GROW * length)  # grown in page px
+    if not keep.any():
+        return foot
+    found = print_beyond_region(loose, keep, scale * length)
+    if found.sum() < 0.5 * keep.sum():  # no print worth the name: keep the finder's reading
+        return foot
+    found = morphology.convex_hull_image(found)
+    rows, cols = np.nonzero(found)
+    xy = np.stack([cols, rows], axis=1).astype(float)
+    centre = xy.mean(axis=0)
+    _, vectors = np.linalg.eigh(np.cov((xy - centre).T))
+    axis = vectors[:, -1] * (-1.0 if vectors[1, -1] > 0 else 1.0)  # toes up: y decreasing
+    along = (xy - centre) @ axis
+    warning = "the page network saw no toes: the foot's outline and axis were taken from its ink, check them"
+    if foot.ends_guessed and _wider_end_behind(xy - centre, axis, along):
+        # the finder placed one end where it saw nothing: the forefoot is the wider end
+        axis, along = -axis, -along
+        warning += " (turned round: its wider end taken for the forefoot)"
+    heel = centre + (along.min() + HEEL_DEPTH * np.ptp(along)) * axis
+    toes = centre + (along.max() - TOES_DEPTH * np.ptp(along)) * axis
+    to_page = geo.invert(to_loose)
+    region, _ = geo.warp_with_matrix(found.astype(np.uint8) * 255, geo.compose(to_page, foot.to_map), foot.region.shape)
+    region = region > 127
+    for other in others:
+        grid = np.rint(geo.apply_to_points(foot.to_map, other.region_points())).astype(int)
+        inside = np.all((grid >= 0) & (grid < region.shape[::-1]), axis=1)
+        if region[grid[inside, 1], grid[inside, 0]].sum() > OTHER_FOOT_SHARE * len(grid):
+            return foot
+    heel_page, toes_page = geo.apply_to_points(to_page, np.stack([heel, toes]))
+    return replace(
+        foot, heel=heel_page, toes=toes_page, side_confidence=0.0, region=region, ends_guessed=False,
+        warnings=[*foot.warnings, warning],
+    )
+
+
 def upright_crop(
     gray: np.ndarray, to_work: geo.Matrix, foot: FoundFoot, config: str, settings: CropSettings
 ) -> ProcessedPrint:
@@ -308,16 +440,31 @@ def _without_marks(
     ends), small islands (writing, stamps: under MIN_PART_SHARE of the print's largest body; a
     heel printed apart from its forefoot is far larger). Grid or dotted ink is closed first, so a
     print's texture is one body: a little for the strokes, more (PRINT_CLOSING of the length, on
-    a half-size copy) for the islands, so a pale grid's cells do not count as islands."""
+    a half-size copy) for the islands, so a pale grid's cells do not count as islands. Where the
+    print itself is such a texture (most of its ink thinner than a stroke: a coarse ink-mat grid
+    that the little closing leaves open), a thin part is a stroke only if it stays thin once
+    closed at the print's scale too: a toe printed as a few grid lines is a thick body then, a
+    pen tick is not."""
     closed = ndi.binary_closing(ink, morphology.disk(max(1, round(0.004 * length))))
     labels, n = ndi.label(closed)
     if n == 0:
         return gray, ink
     ids = np.arange(1, n + 1)
-    half_width = ndi.maximum(ndi.distance_transform_edt(closed), labels, ids)
-    mark = np.isin(labels, ids[half_width < STROKE_HALF_WIDTH * length])
+    depth = ndi.distance_transform_edt(closed)
+    half_width = ndi.maximum(depth, labels, ids)
+    thin = half_width < STROKE_HALF_WIDTH * length
+    if np.mean(depth[closed] < STROKE_HALF_WIDTH * length) > TEXTURED_SHARE:
+        at_print_scale = closed_by_disk(ink[::2, ::2], PRINT_CLOSING * length / 2)
+        body_labels, m = ndi.label(at_print_scale)
+        if m:  # half-widths in full px (the copy is half size)
+            body_half_width = 2 * ndi.maximum(ndi.distance_transform_edt(at_print_scale), body_labels, np.arange(1, m + 1))
+            thick = np.concatenate([[False], body_half_width >= STROKE_HALF_WIDTH * length])[body_labels]
+            thick = np.repeat(np.repeat(thick, 2, axis=0), 2, axis=1)[: ink.shape[0], : ink.shape[1]]
+            in_thick = ndi.maximum(thick, labels, ids) > 0  # a part of a thick body somewhere
+            thin &= ~in_thick
+    mark = np.isin(labels, ids[thin])
     half = ink[::2, ::2] & ~mark[::2, ::2]
-    bodies, m = ndi.label(ndi.binary_closing(half, morphology.disk(max(1, round(PRINT_CLOSING * length / 2)))))
+    bodies, m = ndi.label(closed_by_disk(half, PRINT_CLOSING * length / 2))
     if m:
         body_ids = np.arange(1, m + 1)
         area = ndi.sum(bodies > 0, bodies, body_ids)
@@ -414,6 +561,8 @@ def crop_feet(
     if not page.feet:
         return [], ["no foot print found on the page"]
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
+    page = replace(page, feet=[mended_foot(gray, foot, [other for other in page.feet if other is not foot])
+                               for foot in page.feet])
     # Two feet on one sheet stand side by side, toes the same way: axes more than a right angle
     # apart mean that one foot is read upside down, and the page alone does not say which.
     opposite = len(page.feet) == 2 and float(page.feet[0].axis @ page.feet[1].axis) < 0
@@ -485,6 +634,8 @@ def crop_annotated_feet(
     no annotated foot is lost to the finder.
     """
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
+    page = replace(page, feet=[mended_foot(gray, foot, [other for other in page.feet if other is not foot])
+                               for foot in page.feet])
     grid_px = max(page.gray.shape) / 128.0
     out: dict[str, ProcessedPrint] = {}
     taken: set[int] = set()
