@@ -7,10 +7,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from PIL import Image
 from skimage.draw import disk, ellipse
+from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
 from foot_landmarks.foot_finder.decoding import foot_from_points
+from foot_landmarks.inference import ScanPredictor
 from foot_landmarks.pages import CropSettings, mended_foot, toes_missed, upright_crop
 
 PAPER, INK = 235, 110
@@ -122,3 +125,18 @@ def test_a_foot_read_upside_down_with_a_guessed_end_is_turned_toes_first():
     mended = mended_foot(gray, upside_down)
     assert np.degrees(np.arccos(-mended.axis[1])) < 4.0, f"axis {mended.axis}"
     assert any("wider end" in w for w in mended.warnings)
+
+
+def test_every_point_of_a_mended_foot_is_flagged(tmp_path):
+    """A foot whose outline came from the ink is a doubtful reading: its 8 points come back
+    low-confidence, with the reason in `warnings`."""
+    path = tmp_path / "page.png"
+    Image.fromarray(_page("solid")).save(path)
+
+    class FinderShortOfTheToes:  # reads the page as a page network that missed the toes does
+        def find(self, gray):
+            return [_finder_short_of_the_toes(12.0)]
+
+    rows = ScanPredictor(GeometricDetector(), FinderShortOfTheToes(), decode_reduction=1).predict_scan(path)
+    assert len(rows) == 8 and rows["low_confidence"].all()
+    assert rows["warnings"].str.contains("saw no toes").all()

@@ -288,9 +288,9 @@ class ScanPredictor:
             if self.detector.config.get("anatomy_checks", True):
                 on_crop, flags = check_points(processed.crop, on_crop)
             flags = [flag or (REDECODED_TOE if moved else "") for flag, moved in zip(flags, redecoded)]
-            # a weak heatmap peak, a point the anatomy checks moved or doubt, a side or an axis in doubt
+            # a weak heatmap peak, a point the anatomy checks moved or doubt, a side, an axis or an outline in doubt
             low = (confidence < self.low_confidence) | np.array([bool(f) for f in flags])
-            low |= side_unsure or processed.axis_unsure
+            low |= side_unsure or processed.axis_unsure or processed.outline_mended
             low, doubt = flag_doubtful_foot(low)
             warnings = processed.warnings + ([doubt] if doubt else [])
             points = geo.apply_to_points(geo.invert(processed.to_crop), on_crop)

@@ -366,7 +366,7 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ())
             return foot
     heel_page, toes_page = geo.apply_to_points(to_page, np.stack([heel, toes]))
     return replace(
-        foot, heel=heel_page, toes=toes_page, side_confidence=0.0, region=region, ends_guessed=False,
+        foot, heel=heel_page, toes=toes_page, side_confidence=0.0, region=region, ends_guessed=False, mended=True,
         warnings=[*foot.warnings, warning],
     )
 
@@ -592,6 +592,7 @@ def crop_feet(
         processed.side_source, processed.side_confidence = source, confidence
         processed.warnings += warnings
         processed.axis_guessed, processed.cut_by_edge = found.ends_guessed, found.cut_by_edge
+        processed.outline_mended = found.mended
         if opposite:
             processed.axis_unsure = True
             processed.warnings.append(OPPOSITE_AXES_SETTLED if settled else OPPOSITE_AXES)

@@ -27,6 +27,7 @@ class ProcessedPrint:
     axis_unsure: bool = False  # toes and heel may be read the wrong way round: every point is doubtful
     axis_guessed: bool = False  # the finder placed the heel or the toes where it saw neither
     cut_by_edge: bool = False  # the print reaches the image's edge: its outline may be cut off
+    outline_mended: bool = False  # its outline and axis were taken from the ink, not the finder: every point doubtful
 
 
 def analysis_copy(gray: np.ndarray, analysis_long_side: int) -> tuple[np.ndarray, int]:

@@ -54,6 +54,7 @@ class FoundFoot:
     warnings: list[str] = field(default_factory=list)
     ends_guessed: bool = False  # heel or toes placed at the region's far end, with no response there
     cut_by_edge: bool = False  # the region reaches the image's edge: part of the print may be cut off
+    mended: bool = False  # region and axis remade from the page's ink (pages.mended_foot): the finder missed its toes
 
     @property
     def axis(self) -> np.ndarray:
