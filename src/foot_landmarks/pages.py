@@ -60,6 +60,7 @@ TOES_DEEP = 0.2  # of the region's length: a toe response this far inside it mis
 TOE_SEARCH = 0.4  # of the region's length: how much farther around it such a print is looked for
 TOE_HEIGHT = 0.15  # of the region's length: the tallest blob taken for a toe
 TOE_GAP = 0.06  # of the region's length: the widest gap between a toe and the print or the next toe
+BODY_INSIDE = 0.5  # of an ink body's area: one its region holds this much of is the foot's print
 HEEL_DEPTH = 0.12  # of a mended print's length: its heel centre ahead of its back end (foot_finder.targets)
 TOES_DEPTH = 0.05  # of a mended print's length: its toes' centre behind its front end
 MEND_LONG_SIDE = 800  # px: the longest side of the copy a foot's outline is remade on
@@ -274,14 +275,14 @@ def print_beyond_region(gray: np.ndarray, keep: np.ndarray, length: float) -> np
         return np.zeros_like(keep)
     ids = np.arange(1, n + 1)
     inside = ndi.sum(keep, labels, ids) / np.maximum(ndi.sum(ink, labels, ids), 1)
-    body = np.isin(labels, ids[inside >= 0.5])
+    body = np.isin(labels, ids[inside >= BODY_INSIDE])
     if not body.any():
         return np.zeros_like(keep)
     rows, cols = np.nonzero(body)
     middle = (rows.min() + rows.max()) / 2
     candidates = []
     for k, (r, c) in enumerate(ndi.find_objects(labels)):
-        if inside[k] < 0.5 and r.stop - r.start <= TOE_HEIGHT * length and r.start < middle \
+        if inside[k] < BODY_INSIDE and r.stop - r.start <= TOE_HEIGHT * length and r.start < middle \
                 and c.start >= cols.min() - TOE_GAP * length and c.stop <= cols.max() + TOE_GAP * length:
             candidates.append(ids[k])
     taken = body.copy()
@@ -319,10 +320,12 @@ def _wider_end_behind(offsets: np.ndarray, axis: np.ndarray, along: np.ndarray) 
 def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ()) -> FoundFoot:
     """`foot` itself, or where the finder missed its toes (toes_missed), the foot with its region
     remade from the print's ink (print_beyond_region: the ink bodies the region holds and the toe
-    prints ahead of them, convex hull) and its axis from that print's principal axis (the heel end
-    kept). Its hallux reading, made without toes, is dropped (side confidence 0: both
-    configurations are compared later). `gray`: the normalised page. A remade region reaching
-    into one of the page's `others` feet (two prints touching) is not used."""
+    prints ahead of them, convex hull) and its axis from that print's principal axis (pointing as
+    the finder's did, unless it guessed an end and the print's back end is plainly wider). Its
+    hallux reading, made without toes, is dropped (side confidence 0: both configurations are
+    compared later), and it is marked `mended` (every point is flagged). `gray`: the normalised
+    page. A remade region reaching into one of the page's `others` feet (two prints touching) is
+    not used."""
     if not foot.region.any() or not toes_missed(foot):
         return foot
     to_up = upright_frame(foot)
@@ -340,7 +343,7 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ())
     if not keep.any():
         return foot
     found = print_beyond_region(loose, keep, scale * length)
-    if found.sum() < 0.5 * keep.sum():  # no print worth the name: keep the finder's reading
+    if found.sum() < BODY_INSIDE * keep.sum():  # no print worth the name: keep the finder's reading
         return foot
     found = morphology.convex_hull_image(found)
     rows, cols = np.nonzero(found)
