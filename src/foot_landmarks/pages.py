@@ -31,6 +31,7 @@ scan: the mirror of print view). The configuration that orients a crop (hallux o
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -251,6 +252,39 @@ def _region_in(foot: FoundFoot, page_to_image: geo.Matrix, shape_hw: tuple[int, 
     return region > 127
 
 
+class LooseCut(NamedTuple):
+    """A foot's page cut upright (toes up) around its region with a margin: `gray`, the region
+    grown by REGION_KEEP_GROW (`keep`), page px -> cut px (`to_cut`), the region's box in cut px
+    (x0, y0, x1, y1) and its length in page px."""
+
+    gray: np.ndarray
+    keep: np.ndarray
+    to_cut: geo.Matrix
+    region_box: tuple[float, float, float, float]
+    length: float
+
+
+def loose_cut(gray: np.ndarray, foot: FoundFoot, margin: float, long_side: int | None = None) -> LooseCut:
+    """The foot cut upright with `margin` of its region's length on every side, read at
+    `long_side` px at most (None: at page scale)."""
+    to_up = upright_frame(foot)
+    region_up = geo.apply_to_points(to_up, foot.region_points())
+    (x0, y0), (x1, y1) = region_up.min(axis=0), region_up.max(axis=0)
+    length = y1 - y0
+    pad = margin * length
+    box = np.floor([x0 - pad, y0 - pad]).astype(int), np.ceil([x1 + pad, y1 + pad]).astype(int)
+    to_cut = geo.compose(to_up, geo.translation(-box[0][0], -box[0][1]))
+    cut_hw = (int(box[1][1] - box[0][1]), int(box[1][0] - box[0][0]))
+    scale = 1.0 if long_side is None else min(1.0, long_side / float(max(cut_hw)))
+    if scale < 1.0:
+        to_cut = geo.compose(to_cut, geo.scale_matrix(scale, scale))
+        cut_hw = (int(np.ceil(scale * cut_hw[0])), int(np.ceil(scale * cut_hw[1])))
+    cut, _ = geo.warp_with_matrix(gray, to_cut, cut_hw, fill=PAPER)
+    keep = _region_in(foot, to_cut, cut_hw, REGION_KEEP_GROW * length)  # grown in page px
+    region_box = tuple(float(v) for v in scale * (np.array([x0, y0, x1, y1]) - np.tile(box[0], 2)))
+    return LooseCut(cut, keep, to_cut, region_box, float(length))
+
+
 def closed_by_disk(mask: np.ndarray, radius: float) -> np.ndarray:
     """`mask` closed with a disk of `radius` px (at least 1), by distance transforms: as fast for a
     wide disk as for a narrow one. The image's edge does not erode what touches it."""
@@ -328,22 +362,13 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ())
     not used."""
     if not foot.region.any() or not toes_missed(foot):
         return foot
-    to_up = upright_frame(foot)
-    region_up = geo.apply_to_points(to_up, foot.region_points())
-    (x0, y0), (x1, y1) = region_up.min(axis=0), region_up.max(axis=0)
-    length = y1 - y0
-    pad = (LOOSE_MARGIN + TOE_SEARCH) * length
-    box = np.floor([x0 - pad, y0 - pad]).astype(int), np.ceil([x1 + pad, y1 + pad]).astype(int)
     # read at MEND_LONG_SIDE px at most: an outline needs no finer grid, and it is a fraction of the cost
-    scale = min(1.0, MEND_LONG_SIDE / float(max(box[1] - box[0])))
-    loose_hw = (int(np.ceil(scale * (box[1][1] - box[0][1]))), int(np.ceil(scale * (box[1][0] - box[0][0]))))
-    to_loose = geo.compose(to_up, geo.translation(-box[0][0], -box[0][1]), geo.scale_matrix(scale, scale))
-    loose, _ = geo.warp_with_matrix(gray, to_loose, loose_hw, fill=PAPER)
-    keep = _region_in(foot, to_loose, loose_hw, REGION_KEEP_GROW * length)  # grown in page px
-    if not keep.any():
+    cut = loose_cut(gray, foot, LOOSE_MARGIN + TOE_SEARCH, MEND_LONG_SIDE)
+    if not cut.keep.any():
         return foot
-    found = print_beyond_region(loose, keep, scale * length)
-    if found.sum() < BODY_INSIDE * keep.sum():  # no print worth the name: keep the finder's reading
+    cut_length = cut.region_box[3] - cut.region_box[1]
+    found = print_beyond_region(cut.gray, cut.keep, cut_length)
+    if found.sum() < BODY_INSIDE * cut.keep.sum():  # no print worth the name: keep the finder's reading
         return foot
     found = morphology.convex_hull_image(found)
     rows, cols = np.nonzero(found)
@@ -359,7 +384,7 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ())
         warning += " (turned round: its wider end taken for the forefoot)"
     heel = centre + (along.min() + HEEL_DEPTH * np.ptp(along)) * axis
     toes = centre + (along.max() - TOES_DEPTH * np.ptp(along)) * axis
-    to_page = geo.invert(to_loose)
+    to_page = geo.invert(cut.to_cut)
     region, _ = geo.warp_with_matrix(found.astype(np.uint8) * 255, geo.compose(to_page, foot.to_map), foot.region.shape)
     region = region > 127
     for other in others:
@@ -374,35 +399,30 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ())
     )
 
 
+def mended_feet(gray: np.ndarray, feet: list[FoundFoot]) -> list[FoundFoot]:
+    """Each of a page's feet, mended where the finder missed its toes (mended_foot)."""
+    return [mended_foot(gray, foot, [other for other in feet if other is not foot]) for foot in feet]
+
+
 def upright_crop(
     gray: np.ndarray, to_work: geo.Matrix, foot: FoundFoot, config: str, settings: CropSettings
 ) -> ProcessedPrint:
     """One foot of a normalised page, upright, cut around its print, cleaned, in right-foot
     configuration (`config` "left" is mirrored), inverted (print bright on black) and scaled to
     the crop height; `to_crop` maps original px to the crop."""
-    to_up = upright_frame(foot)
-    region_up = geo.apply_to_points(to_up, foot.region_points())
-    (x0, y0), (x1, y1) = region_up.min(axis=0), region_up.max(axis=0)
-    length = y1 - y0
-    pad = LOOSE_MARGIN * length
-    box = np.floor([x0 - pad, y0 - pad]).astype(int), np.ceil([x1 + pad, y1 + pad]).astype(int)
-    loose_hw = (int(box[1][1] - box[0][1]), int(box[1][0] - box[0][0]))
-    to_loose = geo.compose(to_up, geo.translation(-box[0][0], -box[0][1]))
-    loose, _ = geo.warp_with_matrix(gray, to_loose, loose_hw, fill=PAPER)
-    keep = _region_in(foot, to_loose, loose_hw, REGION_KEEP_GROW * length)
+    loose, keep, to_loose, (x0, y0, x1, y1), length = loose_cut(gray, foot, LOOSE_MARGIN)
     # what is not this foot becomes paper of the page's own tone, so the region leaves no edge
     paper = np.uint8(np.percentile(loose[keep], 95)) if keep.any() else np.uint8(PAPER)
     loose = np.where(keep, loose, paper)
     ink = (loose <= ink_threshold(loose)) & keep
-    toes_end = (y0 - box[0][1]) + TOE_ZONE * length  # loose-cut row: toes lie above it (toes up)
+    toes_end = y0 + TOE_ZONE * length  # loose-cut row: toes lie above it (toes up)
     loose, ink = _without_marks(loose, ink, length, paper, toes_end)
     loose, paper = lift_paper(loose, keep & ~ink, paper)
     ink = morphology.remove_small_objects(ink, max_size=max(1, int(MIN_INK_SHARE * ink.size)))
     # the print's box: its ink, and the region (less its grown rim), which holds toes too faint for
     # the ink level
     rim = REGION_RIM * length
-    rx0, ry0 = x0 - box[0][0] + rim, y0 - box[0][1] + rim
-    rx1, ry1 = x1 - box[0][0] - rim, y1 - box[0][1] - rim
+    rx0, ry0, rx1, ry1 = x0 + rim, y0 + rim, x1 - rim, y1 - rim
     rows, cols = np.nonzero(ink if ink.any() else keep)
     tight = (min(cols.min(), rx0), min(rows.min(), ry0), max(cols.max() + 1, rx1), max(rows.max() + 1, ry1))
     margin = settings.margin * max(tight[2] - tight[0], tight[3] - tight[1])
@@ -564,8 +584,7 @@ def crop_feet(
     if not page.feet:
         return [], ["no foot print found on the page"]
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
-    page = replace(page, feet=[mended_foot(gray, foot, [other for other in page.feet if other is not foot])
-                               for foot in page.feet])
+    page = replace(page, feet=mended_feet(gray, page.feet))
     # Two feet on one sheet stand side by side, toes the same way: axes more than a right angle
     # apart mean that one foot is read upside down, and the page alone does not say which.
     opposite = len(page.feet) == 2 and float(page.feet[0].axis @ page.feet[1].axis) < 0
@@ -638,8 +657,7 @@ def crop_annotated_feet(
     no annotated foot is lost to the finder.
     """
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
-    page = replace(page, feet=[mended_foot(gray, foot, [other for other in page.feet if other is not foot])
-                               for foot in page.feet])
+    page = replace(page, feet=mended_feet(gray, page.feet))
     grid_px = max(page.gray.shape) / 128.0
     out: dict[str, ProcessedPrint] = {}
     taken: set[int] = set()
