@@ -63,6 +63,25 @@ def test_random_rotation_keeps_points_on_their_dots_and_stays_within_limit():
     assert angles.abs().max() <= 3.0 and angles.abs().max() > 2.5
 
 
+def test_random_shift_moves_points_with_their_dots_by_up_to_the_limit():
+    h, w = 80, 40
+    points = torch.tensor([[[12.0, 20.0], [30.5, 60.25]]] * 6)
+    images = torch.stack([torch.from_numpy(_dot_image(h, w, 12.0, 20.0) + _dot_image(h, w, 30.5, 60.25))[None]] * 6)
+    warped, moved = random_rotate(images, points, 0.0, generator=torch.Generator().manual_seed(5), max_shift=0.1)
+    for img, pts in zip(warped[:, 0].numpy(), moved.numpy()):
+        for x, y in pts:
+            assert np.hypot(*(_peak_centroid(np.where(np.hypot(*(np.mgrid[0:h, 0:w][::-1] - np.array([x, y])[:, None, None])) < 6, img, 0)) - [x, y])) < 0.1
+    # pure shifts, each within 10 % of the width (x) and the height (y), and not all alike
+    m = rotation_scale_matrices(500, h, w, 0.0, generator=torch.Generator().manual_seed(0), max_shift=0.1)
+    assert torch.allclose(m[:, :2, :2], torch.eye(2).expand(500, 2, 2))
+    assert m[:, 0, 2].abs().max() <= 0.1 * w and m[:, 0, 2].abs().max() > 0.09 * w
+    assert m[:, 1, 2].abs().max() <= 0.1 * h and m[:, 1, 2].abs().max() > 0.09 * h
+    # the same seed draws the same rotations with or without shifts
+    a = rotation_scale_matrices(20, h, w, 3.0, generator=torch.Generator().manual_seed(1))
+    b = rotation_scale_matrices(20, h, w, 3.0, generator=torch.Generator().manual_seed(1), max_shift=0.1)
+    assert torch.allclose(a[:, :2, :2], b[:, :2, :2])
+
+
 def test_marks_touching_the_print_start_at_a_toe_tip_or_the_heel_and_leave_other_images_alone():
     from foot_landmarks.augment import touching_marks
 
@@ -83,6 +102,37 @@ def test_marks_touching_the_print_start_at_a_toe_tip_or_the_heel_and_leave_other
         assert torch.cdist(anchors, ink).min() <= 1.5
     half = touching_marks(blank, points, 0.5, torch.Generator().manual_seed(2))
     changed = (half.flatten(1) > 0).any(dim=1)
+    assert 0 < int(changed.sum()) < 24
+
+
+def test_erased_bars_blacken_a_bar_at_a_toe_tip_and_darken_nothing_else():
+    from foot_landmarks.augment import erased_bars
+
+    h, w = 256, 128
+    points = torch.tensor([[40, 30], [55, 26], [68, 30], [80, 36], [90, 45], [30, 80], [100, 90], [64, 240]],
+                          dtype=torch.float32).repeat(24, 1, 1)
+    inked = torch.full((24, 1, h, w), 0.8)  # print everywhere: what a bar takes away shows
+    assert torch.equal(erased_bars(inked, points, 0.0), inked)
+    erased = erased_bars(inked, points, 1.0, torch.Generator().manual_seed(1))
+    assert torch.equal(inked, torch.full_like(inked, 0.8))  # the input is not drawn on
+    assert (erased <= inked + 1e-6).all()  # a painted-out bar only darkens
+    tips = points[0, :5]
+    for image in erased[:, 0]:
+        black = torch.nonzero(image < 0.05).flip(-1).float()  # (x, y) of the bar's core
+        assert len(black) > 0
+        # the bar is over or beside a toe: within a bar's thickness of a toe tip, never at the heel
+        assert torch.cdist(tips, black).min() <= 0.03 * h + 1
+        assert torch.cdist(points[0, 7:], black).min() > 0.2 * h
+    # bars reach in from the lateral side (right-foot configuration: x grows laterally), where the
+    # ruler bars of real sheets are: most lie mainly lateral of the toe tip nearest to them
+    lateral = 0
+    for image in erased[:, 0]:
+        black = torch.nonzero(image < 0.05).flip(-1).float()
+        nearest = tips[torch.cdist(black.mean(0, keepdim=True), tips).argmin()]
+        lateral += int((black[:, 0] - nearest[0]).mean() > 0)
+    assert lateral >= 16  # of 24 (mirrored bars: 7)
+    half = erased_bars(inked, points, 0.5, torch.Generator().manual_seed(2))
+    changed = (half != inked).flatten(1).any(dim=1)
     assert 0 < int(changed.sum()) < 24
 
 

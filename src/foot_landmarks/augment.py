@@ -17,19 +17,22 @@ from foot_landmarks.landmarks import HEEL, TOE_IDS
 
 def rotation_scale_matrices(
     n: int, height: int, width: int, max_degrees: float, max_scale: float = 0.0,
-    generator: torch.Generator | None = None, device: torch.device | str = "cpu",
+    generator: torch.Generator | None = None, device: torch.device | str = "cpu", max_shift: float = 0.0,
 ) -> torch.Tensor:
     """(n, 3, 3) random rotations by U(-max_degrees, max_degrees) (and scales by 1 +- max_scale)
-    about the image centre, in pixel coordinates (x right, y down, pixel centres at integers)."""
+    about the image centre, then shifts by U(-max_shift, max_shift) of the height and the width,
+    in pixel coordinates (x right, y down, pixel centres at integers)."""
     angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_degrees)
     scale = 1 + (torch.rand(n, generator=generator) * 2 - 1) * max_scale
+    # drawn after the angle and scale, so a seed gives the same rotations with or without shifts
+    shift = (torch.rand(n, 2, generator=generator) * 2 - 1) * max_shift * torch.tensor([width, height])
     cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
     cx, cy = (width - 1) / 2, (height - 1) / 2
     m = torch.zeros(n, 3, 3)
     m[:, 0, 0], m[:, 0, 1], m[:, 1, 0], m[:, 1, 1] = cos, -sin, sin, cos
     # p' = R (p - c) + c
-    m[:, 0, 2] = cx - cos * cx + sin * cy
-    m[:, 1, 2] = cy - sin * cx - cos * cy
+    m[:, 0, 2] = cx - cos * cx + sin * cy + shift[:, 0]
+    m[:, 1, 2] = cy - sin * cx - cos * cy + shift[:, 1]
     m[:, 2, 2] = 1
     return m.to(device)
 
@@ -60,11 +63,11 @@ def transform_points(points: torch.Tensor, matrices: torch.Tensor) -> torch.Tens
 
 def random_rotate(
     images: torch.Tensor, points: torch.Tensor, max_degrees: float, max_scale: float = 0.0,
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None, max_shift: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rotate (and optionally scale) each image and its landmarks by the same random matrix."""
+    """Rotate (and optionally scale and shift) each image and its landmarks by the same random matrix."""
     b, _, h, w = images.shape
-    m = rotation_scale_matrices(b, h, w, max_degrees, max_scale, generator, images.device)
+    m = rotation_scale_matrices(b, h, w, max_degrees, max_scale, generator, images.device, max_shift)
     return warp_batch(images, m), transform_points(points, m)
 
 
@@ -197,4 +200,52 @@ def touching_marks(
             coverage = _segment_coverage(h, w, centre - half, centre + half, 0.5 * thickness)
         brightness = _uniform(MARK_BRIGHTNESS, generator)
         out[i, :] = torch.maximum(out[i, :], coverage.to(out.device, out.dtype) * brightness)
+    return out
+
+
+# Ruler bars the page stage painted out (foot_landmarks.pages) leave a background-dark bar, at
+# times with a faint rim, across a toe or beside the forefoot. Real ink-mat sheets have one coming
+# in from the lateral side at the little toe's level; there the network reads that toe as absent
+# and puts the toes lateral of a stray point one toe out. Fractions of the crop's height; the
+# lateral toes are the ones bars meet. Tried, off by default (conf/base/parameters_training.yml).
+ERASED_BAR_LENGTH, ERASED_BAR_THICKNESS = (0.05, 0.2), (0.008, 0.03)
+ERASED_BAR_TOE_WEIGHTS = (0.1, 0.1, 0.2, 0.25, 0.35)  # toes 1-5
+ERASED_BAR_RIM = (0.0, 0.35)  # brightness of the rim left around a painted bar
+
+
+def erased_bars(
+    images: torch.Tensor, points: torch.Tensor, share: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """A `share` of the (B, 1, H, W) images (0-1, print bright on black) get a black bar (the
+    background's value, a faint rim around it at times) over or beside one toe tip: across the
+    foot's axis from the lateral side, or along it beside the toe. The points stay where they
+    are: a toe under a bar is still there (LANDMARKS.md: a toe without a visible print keeps the
+    tip of its outline)."""
+    if share <= 0:
+        return images
+    out = images.clone()
+    b, _, h, w = images.shape
+    weights = torch.tensor(ERASED_BAR_TOE_WEIGHTS)
+    for i in range(b):
+        if float(torch.rand(1, generator=generator)) >= share:
+            continue
+        p = points[i].float().cpu()
+        axis = p[TOE_ROWS[1]] - p[HEEL_ROW]
+        if not torch.isfinite(axis).all() or axis.norm() < 1:
+            continue
+        distal = axis / axis.norm()
+        lateral = torch.stack([-distal[1], distal[0]])  # right-foot configuration: the hallux is on the left
+        tip = p[TOE_ROWS[int(torch.multinomial(weights, 1, generator=generator))]]
+        length = _uniform(ERASED_BAR_LENGTH, generator) * h
+        thickness = _uniform(ERASED_BAR_THICKNESS, generator) * h
+        if float(torch.rand(1, generator=generator)) < 0.7:  # across the axis, reaching in from the lateral side
+            direction = lateral
+            centre = tip + lateral * _uniform((-0.1, 0.5), generator) * length + distal * _uniform((-1.0, 1.0), generator) * thickness
+        else:  # along the axis, beside the toe's lateral edge
+            direction = distal
+            centre = tip + lateral * _uniform((0.0, 1.5), generator) * thickness - distal * _uniform((0.0, 0.5), generator) * length
+        half = direction * 0.5 * length
+        cover = _segment_coverage(h, w, centre - half, centre + half, 0.5 * thickness).to(out.device, out.dtype)
+        rim = _segment_coverage(h, w, centre - half, centre + half, 0.5 * thickness + 1.0).to(out.device, out.dtype) - cover
+        out[i, :] = torch.maximum(out[i, :] * (1 - cover), rim.clamp(0, 1) * _uniform(ERASED_BAR_RIM, generator))
     return out

@@ -38,7 +38,7 @@ from fastai.optimizer import Adam
 from fastai.torch_core import set_seed
 from torch import nn
 
-from foot_landmarks.augment import random_elastic, random_rotate, touching_marks
+from foot_landmarks.augment import erased_bars, random_elastic, random_rotate, touching_marks
 from foot_landmarks.codecs import GaussianHeatmapCodec, soft_argmax
 from foot_landmarks.detector import LandmarkDetector, best_device, native_bf16, normalise, to_network_input
 from foot_landmarks.metrics import nmae
@@ -97,8 +97,10 @@ class DeviceAugmentation(Callback):
     order = 10
 
     def __init__(self, max_degrees: float, max_scale: float = 0.0, seed: int = 0, channels_last: bool = False,
-                 touching_marks: float = 0.0, elastic_px: float = 0.0):
-        self.max_degrees, self.max_scale = max_degrees, max_scale
+                 touching_marks: float = 0.0, elastic_px: float = 0.0, max_shift: float = 0.0,
+                 erased_bars: float = 0.0):
+        self.max_degrees, self.max_scale, self.max_shift = max_degrees, max_scale, max_shift
+        self.erased_bars = erased_bars
         self.elastic_px = elastic_px
         self.touching_marks = touching_marks
         self.channels_last = channels_last
@@ -109,8 +111,10 @@ class DeviceAugmentation(Callback):
         x = images.float() / 255.0
         if self.training and self.touching_marks > 0:
             x = touching_marks(x, keypoints, self.touching_marks, self.generator)
-        if self.training and (self.max_degrees > 0 or self.max_scale > 0):
-            x, keypoints = random_rotate(x, keypoints, self.max_degrees, self.max_scale, self.generator)
+        if self.training and self.erased_bars > 0:
+            x = erased_bars(x, keypoints, self.erased_bars, self.generator)
+        if self.training and (self.max_degrees > 0 or self.max_scale > 0 or self.max_shift > 0):
+            x, keypoints = random_rotate(x, keypoints, self.max_degrees, self.max_scale, self.generator, self.max_shift)
         if self.training and self.elastic_px > 0:
             x, keypoints = random_elastic(x, keypoints, self.elastic_px, self.generator)
         # Rotate before normalising so the corners fill with black, like the background.
@@ -477,7 +481,9 @@ def train_detector(
         cbs=[DeviceAugmentation(float(training_params.get("rotation_degrees", 3.0)),
                                 float(training_params.get("scale_jitter", 0.0)), seed, channels_last=bf16,
                                 touching_marks=float(training_params.get("touching_marks", 0.0)),
-                                elastic_px=float(training_params.get("elastic_px", 0.0))), guard,
+                                elastic_px=float(training_params.get("elastic_px", 0.0)),
+                                max_shift=float(training_params.get("shift_jitter", 0.0)),
+                                erased_bars=float(training_params.get("erased_bars", 0.0))), guard,
              *time_limit],
     )
     if bf16 and device.type == "cuda":
