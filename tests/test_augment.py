@@ -28,6 +28,13 @@ def _peak_centroid(img: np.ndarray) -> np.ndarray:
     return np.array([(w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()])
 
 
+def _window_centroid(img: np.ndarray, x: float, y: float, half: int = 5) -> np.ndarray:
+    """(x, y) centroid of `img` in the (2 half + 1)^2 window around pixel (x, y)."""
+    win = img[int(y) - half : int(y) + half + 1, int(x) - half : int(x) + half + 1]
+    yy, xx = np.mgrid[int(y) - half : int(y) + half + 1, int(x) - half : int(x) + half + 1]
+    return np.array([(win * xx).sum(), (win * yy).sum()]) / win.sum()
+
+
 def test_rotating_a_known_point_moves_the_dot_to_the_rotated_point():
     h, w = 64, 48
     point = np.array([10.3, 15.7])
@@ -54,10 +61,7 @@ def test_random_rotation_keeps_points_on_their_dots_and_stays_within_limit():
     warped, moved = random_rotate(images, points, max_degrees=3.0, generator=g)
     for img, pts in zip(warped[:, 0].numpy(), moved.numpy()):
         for x, y in pts:
-            win = img[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
-            yy, xx = np.mgrid[int(y) - 5 : int(y) + 6, int(x) - 5 : int(x) + 6]
-            centroid = np.array([(win * xx).sum(), (win * yy).sum()]) / win.sum()
-            assert np.hypot(*(centroid - [x, y])) < 0.1
+            assert np.hypot(*(_window_centroid(img, x, y) - [x, y])) < 0.1
     m = rotation_scale_matrices(500, h, w, 3.0, generator=torch.Generator().manual_seed(0))
     angles = torch.rad2deg(torch.atan2(m[:, 1, 0], m[:, 0, 0]))
     assert angles.abs().max() <= 3.0 and angles.abs().max() > 2.5
@@ -70,7 +74,7 @@ def test_random_shift_moves_points_with_their_dots_by_up_to_the_limit():
     warped, moved = random_rotate(images, points, 0.0, generator=torch.Generator().manual_seed(5), max_shift=0.1)
     for img, pts in zip(warped[:, 0].numpy(), moved.numpy()):
         for x, y in pts:
-            assert np.hypot(*(_peak_centroid(np.where(np.hypot(*(np.mgrid[0:h, 0:w][::-1] - np.array([x, y])[:, None, None])) < 6, img, 0)) - [x, y])) < 0.1
+            assert np.hypot(*(_window_centroid(img, x, y) - [x, y])) < 0.1
     # pure shifts, each within 10 % of the width (x) and the height (y), and not all alike
     m = rotation_scale_matrices(500, h, w, 0.0, generator=torch.Generator().manual_seed(0), max_shift=0.1)
     assert torch.allclose(m[:, :2, :2], torch.eye(2).expand(500, 2, 2))
@@ -117,17 +121,15 @@ def test_erased_bars_blacken_a_bar_at_a_toe_tip_and_darken_nothing_else():
     assert torch.equal(inked, torch.full_like(inked, 0.8))  # the input is not drawn on
     assert (erased <= inked + 1e-6).all()  # a painted-out bar only darkens
     tips = points[0, :5]
+    lateral = 0
     for image in erased[:, 0]:
         black = torch.nonzero(image < 0.05).flip(-1).float()  # (x, y) of the bar's core
         assert len(black) > 0
         # the bar is over or beside a toe: within a bar's thickness of a toe tip, never at the heel
         assert torch.cdist(tips, black).min() <= 0.03 * h + 1
         assert torch.cdist(points[0, 7:], black).min() > 0.2 * h
-    # bars reach in from the lateral side (right-foot configuration: x grows laterally), where the
-    # ruler bars of real sheets are: most lie mainly lateral of the toe tip nearest to them
-    lateral = 0
-    for image in erased[:, 0]:
-        black = torch.nonzero(image < 0.05).flip(-1).float()
+        # it reaches in from the lateral side (right-foot configuration: x grows laterally), where
+        # the ruler bars of real sheets are: mainly lateral of the toe tip nearest to it
         nearest = tips[torch.cdist(black.mean(0, keepdim=True), tips).argmin()]
         lateral += int((black[:, 0] - nearest[0]).mean() > 0)
     assert lateral >= 16  # of 24 (mirrored bars: 7)

@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from foot_landmarks.landmarks import HEEL, TOE_IDS
+from foot_landmarks.landmarks import HEEL, TOE_IDS, foot_axes
 
 
 def rotation_scale_matrices(
@@ -230,11 +230,11 @@ def erased_bars(
         if float(torch.rand(1, generator=generator)) >= share:
             continue
         p = points[i].float().cpu()
-        axis = p[TOE_ROWS[1]] - p[HEEL_ROW]
-        if not torch.isfinite(axis).all() or axis.norm() < 1:
+        axes = foot_axes(p.numpy())  # the axis and sides of LANDMARKS.md, right-foot configuration
+        if axes is None or axes.length < 1:
             continue
-        distal = axis / axis.norm()
-        lateral = torch.stack([-distal[1], distal[0]])  # right-foot configuration: the hallux is on the left
+        distal = torch.as_tensor(axes.distal, dtype=torch.float32)
+        lateral = -torch.as_tensor(axes.medial, dtype=torch.float32)
         tip = p[TOE_ROWS[int(torch.multinomial(weights, 1, generator=generator))]]
         length = _uniform(ERASED_BAR_LENGTH, generator) * h
         thickness = _uniform(ERASED_BAR_THICKNESS, generator) * h
