@@ -12,6 +12,7 @@ from foot_landmarks.refinement import (
     PrintRefinement,
     bar_parts,
     landmark_directions,
+    page_strokes,
     refine_to_print,
     refines,
     thin_strokes,
@@ -264,6 +265,33 @@ def test_a_pen_tick_stuck_to_the_hallux_tip_is_not_its_extreme():
         refined = refine_to_print(render(extra=[tick]), truth(), detail=detail)
         # without the rule the extreme along the axis within the radius is on the tick, ~8 px up
         assert np.linalg.norm(refined[0] - tip) < 1.0, (detail is not None, refined[0], tip)
+
+
+def test_a_pen_tick_left_on_the_crop_as_a_stub_is_still_no_extreme_on_the_scan():
+    # The page stage paints a tick out of the crop but leaves its root: too short to be a stroke
+    # on the crop, while the scan holds the whole tick. Stage 2 finds it there (page_strokes).
+    tip = truth()[0]
+    tick = (tip[0] + 6, tip[1] - 8, 1.0, 9.5)  # from inside the toe's rim 18 px outward
+    stub = (tip[0] + 6, tip[1] - 1, 1.0, 3.0)  # its root, ~3 px beyond the rim
+    _, scan, crop_to_scan = _scan_and_crop(0.0, extra=[tick])
+    refined = refine_to_print(render(extra=[stub]), truth(), detail=PageDetail(scan, crop_to_scan))
+    # without the page's own strokes the tip is carried up the tick, as far as the radius (8 px)
+    assert np.linalg.norm(refined[0] - tip) < 1.0, (refined[0], tip)
+
+
+def test_page_strokes_find_a_tick_on_solid_and_on_grid_ink_but_not_a_grids_own_lines():
+    yy, xx = np.mgrid[:300, :300]
+    toe = (xx - 150) ** 2 + (yy - 170) ** 2 < 80**2
+    tick = (np.abs(xx - 150) <= 2) & (yy >= 40) & (yy < 95)  # 5 px wide, 55 px out from the rim
+    lines = ((xx % 20) < 2) | ((yy % 20) < 2)  # a coarse grid: 2 px lines, 20 px cells
+    grid_toe = toe & lines
+    # the grid's lines reach 15 px beyond the toe, as a form's grid outside a print's ink does
+    ragged_grid = grid_toe | (lines & ((xx - 150) ** 2 + (yy - 170) ** 2 < 95**2) & (yy > 150))
+    crop_height = 1000.0  # a stroke: half-width under 5.5 px, reaching 11 px or more
+    assert page_strokes(toe | tick, crop_height)[45:85, 148:153].all()
+    assert not page_strokes(toe, crop_height).any()
+    assert page_strokes(grid_toe | tick, crop_height)[45:85, 148:153].any()
+    assert not page_strokes(ragged_grid, crop_height).any()
 
 
 def test_a_ruler_bar_just_below_the_heel_does_not_take_the_heel_point():

@@ -41,6 +41,12 @@ a copy a few hundred pixels wide and may cut a faint toe rim off. As on the crop
 nearest the point is the one that counts, so a pen line beside a toe is not taken for it.
 Measured on 60 validation feet (session 3's model; MRE mm): crop only 1.23; stage 2 restricted to
 the crop's print 0.99; on the page 0.84; on the page with form lines erased (this) 0.69.
+A pen tick the page stage painted out of the crop is still whole on the page: where a stage-2
+extreme lies on ink thinner than a stroke, the page's own strokes are cut off first
+(`page_strokes`). Measured 2026-12-07 (AMD, this machine's CPU-profile network): generated
+validation and test points unchanged to the last digit; clean-room flatbed ink, decision draws 1
+and 2, feet with a point beyond 4 mm 38 -> 33 %, MRE 1.27 -> 1.24 mm (hallux tips 5-9 mm up a
+tick back to 0.2-3.8 mm); report draws 3, 5, 31 50 -> 45 %, 2.97 -> 2.94 mm; +3 % time a page.
 
 Measured on the default data's validation / test splits (resnet18_light_s4, 2 cores): see
 conf/base/parameters_training.yml and the README. Colour maps and the feet of two-foot sheets are
@@ -62,6 +68,7 @@ from foot_landmarks.extremes import FLAT_RUN_TOLERANCE_PX, flat_run_extreme
 from foot_landmarks.geometry import apply_to_points, compose, invert
 from foot_landmarks.landmarks import HEEL, LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 from foot_landmarks.models.geometric import print_intensity, print_mask
+from foot_landmarks.pages import PRINT_CLOSING, TEXTURED_SHARE
 
 # The flat-run tolerance of LANDMARKS.md is 0.5 px of the 300 dpi scan; a crop pixel is ~5 of those.
 CROP_FLAT_RUN_TOLERANCE_PX = 0.1
@@ -328,45 +335,105 @@ class PrintOutline:
 MIN_WINDOW_CONTRAST = 8  # gray levels: a window flatter than this has no edge to find
 
 
-def _window_outline(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
-    """(N, 2) sub-pixel outline (x, y, image px) of the print part nearest `centre`, traced in a
-    window of half-size 2 * `radius` at the window's own half-way level; empty when flat."""
+def page_strokes(part: np.ndarray, crop_height: float) -> np.ndarray:
+    """Bool mask of the thin strokes stuck to one print part of the page at scan resolution, by
+    the crop's rule (`thin_strokes`; `crop_height`, the foot's crop height in this image's px,
+    sets the scale). Where most of the part's ink is thinner than a stroke (a grid's lines, as
+    `pages` decides it: TEXTURED_SHARE), the part is closed at the print's scale first
+    (PRINT_CLOSING, of the foot's length there, taken of the crop's height here: the crop is a
+    little longer than the foot), so a grid's lines sticking out of its edge are body, and a
+    tick is not."""
+    filled = _closed(part, PATTERN_GAP_FRACTION * crop_height) | part
+    half_width = STROKE_HALF_WIDTH_FRACTION * crop_height
+    if np.mean(ndimage.distance_transform_edt(filled)[filled] < half_width) > TEXTURED_SHARE:
+        filled = _closed(filled, PRINT_CLOSING * crop_height) | filled
+    return thin_strokes(filled, half_width, STROKE_REACH_FRACTION * crop_height)
+
+
+@dataclass(frozen=True)
+class _PageWindow:
+    """A window of the page around a point, with the print part nearest the point."""
+
+    values: np.ndarray  # float intensities, print bright
+    part: np.ndarray  # bool: the print part nearest the point
+    level: float  # the window's half-way level
+    x0: int
+    y0: int
+
+    def outline(self, part: np.ndarray | None = None) -> np.ndarray:
+        """(N, 2) sub-pixel outline (x, y, image px) of `part` (default: the window's part)."""
+        part = self.part if part is None else part
+        return _contour(self.values, part, self.level, self.values.min(), self.x0, self.y0)
+
+    def thin_at(self, xy: np.ndarray, half_width: float) -> bool:
+        """Whether the part is thinner than a stroke (`half_width`, image px) all around image
+        point `xy`: no pixel of it within 2 `half_width` lies that deep inside it."""
+        col, row = int(round(xy[0])) - self.x0, int(round(xy[1])) - self.y0
+        reach = int(np.ceil(2 * half_width))
+        near = self.part[max(0, row - reach) : row + reach + 1, max(0, col - reach) : col + reach + 1]
+        return bool(near.any()) and float(ndimage.distance_transform_edt(np.pad(near, 1)).max()) < half_width
+
+
+def _page_window(image: np.ndarray, centre: np.ndarray, radius: float) -> _PageWindow | None:
+    """The window of half-size 2 * `radius` around `centre` (image px) at its own half-way level,
+    with the print part nearest `centre`; None when the window is flat or holds no print."""
     h, w = image.shape
     half = int(np.ceil(2 * radius))
     x0, y0 = max(0, int(centre[0]) - half), max(0, int(centre[1]) - half)
     x1, y1 = min(w, int(centre[0]) + half + 1), min(h, int(centre[1]) + half + 1)
     window = image[y0:y1, x0:x1].astype(float)
     if window.size == 0 or np.ptp(window) < MIN_WINDOW_CONTRAST:
-        return np.zeros((0, 2))
+        return None
     level = _half_way_level(window, window > threshold_otsu(window))
     mask = window > level
     if not mask.any():
-        return np.zeros((0, 2))
+        return None
     parts = label(mask, connectivity=2)
     nearest = ndimage.distance_transform_edt(~mask, return_indices=True, return_distances=False)
-    part = _part_nearest(parts, nearest, centre - [x0, y0])
-    return _contour(window, parts == part, level, window.min(), x0, y0)
+    part = parts == _part_nearest(parts, nearest, centre - [x0, y0])
+    return _PageWindow(window, part, level, x0, y0)
 
 
 def _extreme_on_page(
-    detail: PageDetail, start: np.ndarray, direction: np.ndarray, radius: float, near_strokes: np.ndarray | None
+    detail: PageDetail,
+    start: np.ndarray,
+    direction: np.ndarray,
+    radius: float,
+    near_strokes: np.ndarray | None,
+    crop_height: int,
 ) -> np.ndarray | None:
     """Stage 2 for one point (crop px in, crop px out): the extreme along `direction` of the
     page's outline within `radius` (crop px) of `start`, less where it runs on or beside the
-    crop's strokes (`near_strokes`: PrintOutline's; decided on the crop, whose print is smoothed and filled, not on the page's
-    ridges and pores); None when there is none."""
+    crop's strokes (`near_strokes`: PrintOutline's; decided on the crop, whose print is smoothed
+    and filled, not on the page's ridges and pores); None when there is none. Where that extreme
+    lies on ink thinner than a stroke, the page's own strokes (`page_strokes`; `crop_height` in
+    crop px sets their scale) are cut off the part and the extreme is taken again: the page
+    stage paints a pen tick out of the crop but leaves a stub too short to be a stroke there,
+    while the page holds the whole tick (a hallux tip was carried 5-9 mm up one). The test
+    first keeps the cost where no tick is (the strokes of a window cost ~20 ms)."""
     on_page = apply_to_points(detail.crop_to_image, np.stack([start, start + direction]))
     step = on_page[1] - on_page[0]
     scale = float(np.linalg.norm(step))  # page px per crop px, along the direction
-    outline = _window_outline(detail.image, on_page[0], radius * scale)
-    outline = outline[np.hypot(*(outline - on_page[0]).T) <= radius * scale]
-    if len(outline) and near_strokes is not None:
-        on_crop = apply_to_points(invert(detail.crop_to_image), outline)
-        outline = outline[~_on_strokes(on_crop, near_strokes)]
-    if not len(outline):
+    window = _page_window(detail.image, on_page[0], radius * scale)
+    if window is None:
         return None
-    extreme = flat_run_extreme(outline, step / scale, FLAT_RUN_TOLERANCE_PX)
-    return apply_to_points(invert(detail.crop_to_image), extreme[None])[0]
+
+    def extreme_of(part: np.ndarray | None = None) -> np.ndarray | None:
+        outline = window.outline(part)
+        outline = outline[np.hypot(*(outline - on_page[0]).T) <= radius * scale]
+        if len(outline) and near_strokes is not None:
+            on_crop = apply_to_points(invert(detail.crop_to_image), outline)
+            outline = outline[~_on_strokes(on_crop, near_strokes)]
+        return flat_run_extreme(outline, step / scale, FLAT_RUN_TOLERANCE_PX) if len(outline) else None
+
+    extreme = extreme_of()
+    if extreme is not None and window.thin_at(extreme, STROKE_HALF_WIDTH_FRACTION * crop_height * scale):
+        # a stroke cut off where it leaves the print's body: the outline runs on the print's own
+        # rim across the stroke's root, where a tick drawn to mark a point hides the extreme
+        strokes = page_strokes(window.part, crop_height * scale)
+        if strokes.any():
+            extreme = extreme_of(window.part & ~strokes)
+    return None if extreme is None else apply_to_points(invert(detail.crop_to_image), extreme[None])[0]
 
 
 def refine_to_print(
@@ -418,7 +485,7 @@ def refine_to_print(
         if part == 0:
             continue
         # within the point's radius of its crop extreme (a renumbered toe's too)
-        on_page = _extreme_on_page(detail, refined[k], directions[k], radii[k], outline.near_strokes)
+        on_page = _extreme_on_page(detail, refined[k], directions[k], radii[k], outline.near_strokes, height)
         if on_page is not None:
             refined[k] = on_page
     return refined
