@@ -11,6 +11,7 @@ from foot_landmarks.refinement import (
     PageDetail,
     PrintRefinement,
     bar_parts,
+    is_pattern,
     landmark_directions,
     page_strokes,
     refine_to_print,
@@ -265,6 +266,50 @@ def test_a_pen_tick_stuck_to_the_hallux_tip_is_not_its_extreme():
         refined = refine_to_print(render(extra=[tick]), truth(), detail=detail)
         # without the rule the extreme along the axis within the radius is on the tick, ~8 px up
         assert np.linalg.norm(refined[0] - tip) < 1.0, (detail is not None, refined[0], tip)
+
+
+def _with_dots(image: np.ndarray, dots, scale: int) -> np.ndarray:
+    """`image` (rendered at `scale`) with round dots (cx, cy, r, r in the scale-1 frame) added:
+    each pixel's coverage from its distance to the nearest dot's centre (fast where `render`
+    would test every pixel against every dot)."""
+    from scipy.spatial import cKDTree
+
+    centres = np.array([(x, y) for x, y, _, _ in dots])
+    radius = dots[0][2]
+    rows, cols = np.mgrid[: image.shape[0], : image.shape[1]]
+    xy = np.stack([(cols.ravel() + 0.5) / scale - 0.5, (rows.ravel() + 0.5) / scale - 0.5], axis=1)
+    distance, _ = cKDTree(centres).query(xy)
+    coverage = np.clip((radius - distance) * scale + 0.5, 0, 1).reshape(image.shape)
+    return np.maximum(image, np.round(coverage * 255).astype(np.uint8))
+
+
+def test_on_a_dotted_scan_the_tip_is_the_most_distal_dot_not_the_nearest():
+    # A print inked through a mesh is dots on the scan; the crop, smoothed, shows a solid toe whose
+    # apex lies over dot A. Dot B, beside A, reaches 0.7 px further: the toe's print is all of its
+    # dots, so its tip is B's top (taking the dot nearest the point, stage 2 stayed on A).
+    cx, cy, ax, ay = TOES[0]
+    top = cy - ay + 1.0  # the lattice's top row, 1 px under the apex
+    lattice = [
+        (x, y, 0.5, 0.5)
+        for y in np.arange(top, cy + ay, 1.5)
+        for x in cx + 1.5 * np.arange(-12, 13)
+        if ((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 <= 1
+    ]
+    b = (cx + 1.3, top - 0.7, 0.5, 0.5)
+    scan = _with_dots(render(toes=TOES[1:], scale=SCAN_SCALE), [*lattice, b], SCAN_SCALE)
+    refined = refine_to_print(render(), truth(), detail=PageDetail(scan, scale_matrix(SCAN_SCALE, SCAN_SCALE)))
+    assert np.linalg.norm(refined[0] - [b[0], b[1] - b[2]]) < 0.3, refined[0]  # ~1 scan px
+
+
+def test_dots_and_grid_lines_are_a_pattern_and_a_toe_print_is_not():
+    yy, xx = np.mgrid[:200, :200]
+    toe = ((xx - 100) / 30) ** 2 + ((yy - 100) / 40) ** 2 <= 1
+    little_toe = ((xx - 100) / 12) ** 2 + ((yy - 100) / 15) ** 2 <= 1
+    dots = toe & (((xx % 8) - 4) ** 2 + ((yy % 8) - 4) ** 2 <= 6)
+    grid = toe & (((xx % 16) < 2) | ((yy % 16) < 2))
+    gap = 6.0  # px: the pattern's gaps are under twice this
+    assert is_pattern(dots, gap) and is_pattern(grid, gap)
+    assert not is_pattern(toe, gap) and not is_pattern(little_toe, gap)
 
 
 def test_a_pen_tick_left_on_the_crop_as_a_stub_is_still_no_extreme_on_the_scan():

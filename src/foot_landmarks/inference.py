@@ -282,7 +282,7 @@ class ScanPredictor:
         for foot, processed, on_crop, confidence, redecoded, side_unsure in settled:
             if refine:
                 on_crop = refine_to_print(
-                    processed.crop, on_crop, detail=PageDetail.of_page(detail.gray, detail.to_work, processed.to_crop)
+                    processed.crop, on_crop, detail=PageDetail.of_page(detail.gray, detail.to_work, processed.to_crop, page.kind)
                 )
             flags = [""] * len(on_crop)
             if self.detector.config.get("anatomy_checks", True):

@@ -47,6 +47,14 @@ extreme lies on ink thinner than a stroke, the page's own strokes are cut off fi
 validation and test points unchanged to the last digit; clean-room flatbed ink, decision draws 1
 and 2, feet with a point beyond 4 mm 38 -> 33 %, MRE 1.27 -> 1.24 mm (hallux tips 5-9 mm up a
 tick back to 0.2-3.8 mm); report draws 3, 5, 31 50 -> 45 %, 2.97 -> 2.94 mm; +3 % time a page.
+A print inked as dots (or a grid) is all of its cells: on a page of ink, where a window's ink is
+such a pattern (`is_pattern`), stage 2 joins the cells across the pattern's gaps before it takes
+the part nearest the point, so the extreme is the most distal dot's, not the nearest dot's.
+Not on skin (SKIN_PAGE_KINDS), whose ridges may look like a pattern at scan resolution.
+Measured 2026-12-07 (same network): clean-room flatbed ink, decision draws 1 and 2, MRE 1.24 ->
+1.08 mm, median 0.25 -> 0.17 mm; report draws 2.94 -> 2.83 mm; generated validation MRE 0.9634
+-> 0.9628 mm, test 1.0122 -> 1.0152 mm (one hallux already 15 mm off, 3 mm further;
+benchmarks/RESULTS.md).
 
 Measured on the default data's validation / test splits (resnet18_light_s4, 2 cores): see
 conf/base/parameters_training.yml and the README. Colour maps and the feet of two-foot sheets are
@@ -108,16 +116,19 @@ class PrintRefinement:
 @dataclass(frozen=True)
 class PageDetail:
     """A foot's page at scan resolution for stage 2: `image` uint8 with the print BRIGHT on a dark
-    background (the normalised page, inverted) and `crop_to_image`, crop px -> `image` px."""
+    background (the normalised page, inverted), `crop_to_image`, crop px -> `image` px, and
+    whether the print may be ink laid as a pattern (dots, a grid: `is_pattern`); skin is none."""
 
     image: np.ndarray
     crop_to_image: np.ndarray
+    ink_patterns: bool = True
 
     @classmethod
-    def of_page(cls, gray: np.ndarray, to_page: np.ndarray, to_crop: np.ndarray) -> "PageDetail":
+    def of_page(cls, gray: np.ndarray, to_page: np.ndarray, to_crop: np.ndarray, page_kind: str | None = None) -> "PageDetail":
         """From a normalised page (`gray`: dark ink on light paper, foot_landmarks.pages.Page)
-        with `to_page` (original px -> page px) and the foot's `to_crop` (original px -> crop px)."""
-        return cls(255 - np.asarray(gray), compose(invert(to_crop), to_page))
+        with `to_page` (original px -> page px), the foot's `to_crop` (original px -> crop px)
+        and the page's kind (skin on glass, SKIN_PAGE_KINDS, has no ink patterns)."""
+        return cls(255 - np.asarray(gray), compose(invert(to_crop), to_page), page_kind not in SKIN_PAGE_KINDS)
 
 
 UNREFINED_PAGE_KINDS = ("colour map",)
@@ -374,9 +385,22 @@ class _PageWindow:
         return bool(near.any()) and float(ndimage.distance_transform_edt(np.pad(near, 1)).max()) < half_width
 
 
-def _page_window(image: np.ndarray, centre: np.ndarray, radius: float) -> _PageWindow | None:
+def is_pattern(mask: np.ndarray, gap: float) -> bool:
+    """Whether ink is a pattern (dots, a grid's lines) rather than solid: most of it lies within
+    half a pattern gap (`gap`, px) of its edge. A toe print's rim that deep is a small share of it,
+    even the little toe's (~25 %); a dot's or a grid line's is nearly all of it."""
+    return bool(mask.any()) and float(np.mean(ndimage.distance_transform_edt(mask)[mask] < gap / 2)) > TEXTURED_SHARE
+
+
+def _page_window(
+    image: np.ndarray, centre: np.ndarray, radius: float, crop_height: float, ink_patterns: bool = True
+) -> _PageWindow | None:
     """The window of half-size 2 * `radius` around `centre` (image px) at its own half-way level,
-    with the print part nearest `centre`; None when the window is flat or holds no print."""
+    with the print part nearest `centre`; None when the window is flat or holds no print. Where the
+    window's ink is a pattern (`is_pattern`, looked for where `ink_patterns`: not on skin, whose
+    ridges at scan resolution may look like one), its cells joined across the pattern's gaps
+    (PATTERN_GAP_FRACTION of `crop_height`, the crop's height in image px) make one part: the
+    print is all of its dots, not the one nearest the point."""
     h, w = image.shape
     half = int(np.ceil(2 * radius))
     x0, y0 = max(0, int(centre[0]) - half), max(0, int(centre[1]) - half)
@@ -388,9 +412,11 @@ def _page_window(image: np.ndarray, centre: np.ndarray, radius: float) -> _PageW
     mask = window > level
     if not mask.any():
         return None
-    parts = label(mask, connectivity=2)
-    nearest = ndimage.distance_transform_edt(~mask, return_indices=True, return_distances=False)
-    part = parts == _part_nearest(parts, nearest, centre - [x0, y0])
+    gap = PATTERN_GAP_FRACTION * crop_height
+    joined = _closed(mask, gap) | mask if ink_patterns and is_pattern(mask, gap) else mask
+    parts = label(joined, connectivity=2)
+    nearest = ndimage.distance_transform_edt(~joined, return_indices=True, return_distances=False)
+    part = (parts == _part_nearest(parts, nearest, centre - [x0, y0])) & mask
     return _PageWindow(window, part, level, x0, y0)
 
 
@@ -414,7 +440,7 @@ def _extreme_on_page(
     on_page = apply_to_points(detail.crop_to_image, np.stack([start, start + direction]))
     step = on_page[1] - on_page[0]
     scale = float(np.linalg.norm(step))  # page px per crop px, along the direction
-    window = _page_window(detail.image, on_page[0], radius * scale)
+    window = _page_window(detail.image, on_page[0], radius * scale, crop_height * scale, detail.ink_patterns)
     if window is None:
         return None
 

@@ -125,7 +125,7 @@ def _as_inference_makes_them(
                 bright = getattr(row, "page_kind", None) == "bright on dark"
                 read = (row.partition, read_detail_page(raw_images[row.partition](), bright))
             page = read[1]
-            detail = PageDetail.of_page(page.gray, page.to_work, np.asarray(row.to_crop, dtype=float))
+            detail = PageDetail.of_page(page.gray, page.to_work, np.asarray(row.to_crop, dtype=float), getattr(row, "page_kind", None))
             on_crop = refine_to_print(crop, on_crop, detail=detail)
         if config.get("anatomy_checks", True):
             on_crop, _ = check_points(crop, on_crop)
