@@ -349,14 +349,14 @@ MIN_WINDOW_CONTRAST = 8  # gray levels: a window flatter than this has no edge t
 def page_strokes(part: np.ndarray, crop_height: float) -> np.ndarray:
     """Bool mask of the thin strokes stuck to one print part of the page at scan resolution, by
     the crop's rule (`thin_strokes`; `crop_height`, the foot's crop height in this image's px,
-    sets the scale). Where most of the part's ink is thinner than a stroke (a grid's lines, as
-    `pages` decides it: TEXTURED_SHARE), the part is closed at the print's scale first
+    sets the scale). Where most of the part's ink is thinner than a stroke (`is_pattern`: a
+    grid's lines, as `pages` decides it), the part is closed at the print's scale first
     (PRINT_CLOSING, of the foot's length there, taken of the crop's height here: the crop is a
     little longer than the foot), so a grid's lines sticking out of its edge are body, and a
     tick is not."""
     filled = _closed(part, PATTERN_GAP_FRACTION * crop_height) | part
     half_width = STROKE_HALF_WIDTH_FRACTION * crop_height
-    if np.mean(ndimage.distance_transform_edt(filled)[filled] < half_width) > TEXTURED_SHARE:
+    if is_pattern(filled, 2 * half_width):
         filled = _closed(filled, PRINT_CLOSING * crop_height) | filled
     return thin_strokes(filled, half_width, STROKE_REACH_FRACTION * crop_height)
 
@@ -443,13 +443,13 @@ def _extreme_on_page(
     window = _page_window(detail.image, on_page[0], radius * scale, crop_height * scale, detail.ink_patterns)
     if window is None:
         return None
+    to_crop = invert(detail.crop_to_image)
 
     def extreme_of(part: np.ndarray | None = None) -> np.ndarray | None:
         outline = window.outline(part)
         outline = outline[np.hypot(*(outline - on_page[0]).T) <= radius * scale]
         if len(outline) and near_strokes is not None:
-            on_crop = apply_to_points(invert(detail.crop_to_image), outline)
-            outline = outline[~_on_strokes(on_crop, near_strokes)]
+            outline = outline[~_on_strokes(apply_to_points(to_crop, outline), near_strokes)]
         return flat_run_extreme(outline, step / scale, FLAT_RUN_TOLERANCE_PX) if len(outline) else None
 
     extreme = extreme_of()
@@ -459,7 +459,7 @@ def _extreme_on_page(
         strokes = page_strokes(window.part, crop_height * scale)
         if strokes.any():
             extreme = extreme_of(window.part & ~strokes)
-    return None if extreme is None else apply_to_points(invert(detail.crop_to_image), extreme[None])[0]
+    return None if extreme is None else apply_to_points(to_crop, extreme[None])[0]
 
 
 def refine_to_print(
