@@ -1,6 +1,7 @@
 """The crop stage keeps a foot's whole print where the page network's reading of it falls short:
 toes printed as a coarse ink-mat grid are print, not pen strokes; toes printed apart from the
-ball, which the network's region left out, are taken back from the ink, with the foot's axis."""
+ball, which the network's region left out, are taken back from the ink, with the foot's axis; a
+foot the network read as two (forefoot and heel) comes back as one."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from skimage.draw import disk, ellipse
 from stand_ins import GeometricDetector
 
 from foot_landmarks import geometry as geo
+from foot_landmarks.foot_finder import FoundFoot
 from foot_landmarks.foot_finder.decoding import foot_from_points
 from foot_landmarks.inference import ScanPredictor
-from foot_landmarks.pages import CropSettings, mended_foot, toes_missed, upright_crop
+from foot_landmarks.pages import CropSettings, mended_foot, read_twice, toes_missed, upright_crop
 
 PAPER, INK = 235, 110
 # A right foot standing toes up (page px): toe tips 1-5 (hallux on the left), forefoot edges 6, 7, heel 8
@@ -140,3 +142,49 @@ def test_every_point_of_a_mended_foot_is_flagged(tmp_path):
     rows = ScanPredictor(GeometricDetector(), FinderShortOfTheToes(), decode_reduction=1).predict_scan(path)
     assert len(rows) == 8 and rows["low_confidence"].all()
     assert rows["warnings"].str.contains("saw no toes").all()
+
+
+def _reading(heel, toes, x_range, y_range) -> FoundFoot:
+    """A page network's reading of part of the page: its heel and toe ends (page px) and its region,
+    a box, on the one map grid the finder gives a page (12 px a cell)."""
+    to_map = geo.scale_matrix(1 / 12, 1 / 12)
+    region = np.zeros((160, 100), bool)
+    region[y_range[0] // 12 : y_range[1] // 12, x_range[0] // 12 : x_range[1] // 12] = True
+    return FoundFoot(np.asarray(heel, float), np.asarray(toes, float), np.asarray(toes, float), "right", 0.1, 0.9,
+                     region, to_map)
+
+
+# the foot of _page read twice, as the finder read clean-room flatbed and bare-sole pages: its toes and
+# forefoot as one foot (heel in the midfoot), its midfoot and heel as another (toes in the midfoot)
+FOREFOOT_READING = _reading((450, 900), (440, 300), (200, 700), (150, 950))
+HEEL_READING = _reading((430, 1480), (445, 950), (250, 650), (900, 1650))
+
+
+def test_two_readings_along_one_foot_are_one_foot_read_twice():
+    assert read_twice(FOREFOOT_READING, HEEL_READING)
+    # a sheet's two feet stand side by side: apart across their axes
+    beside = _reading((1150, 1480), (1145, 300), (950, 1150), (150, 1650))
+    assert not read_twice(replace(HEEL_READING, heel=np.array([430.0, 1480]), toes=np.array([440.0, 300])), beside)
+    # a reading across the forefoot (a table edge or a shadow through it) is no second reading of the foot
+    across = _reading((150, 600), (750, 600), (100, 800), (450, 750))
+    assert not read_twice(FOREFOOT_READING, across)
+    # nor one pointing the other way: a sheet's pair with one foot upside down is turned elsewhere
+    assert not read_twice(FOREFOOT_READING, HEEL_READING.reversed())
+
+
+def test_a_foot_read_twice_comes_back_as_one_whole_foot_every_point_flagged(tmp_path):
+    path = tmp_path / "page.png"
+    Image.fromarray(_page("solid")).save(path)
+
+    class FinderReadingItTwice:
+        def find(self, gray):
+            return [FOREFOOT_READING, HEEL_READING]
+
+    rows = ScanPredictor(GeometricDetector(), FinderReadingItTwice(), decode_reduction=1).predict_scan(path)
+    assert len(rows) == 8, f"{rows['foot'].nunique()} feet"
+    assert rows["low_confidence"].all() and rows["warnings"].str.contains("read one foot as two").all()
+    points = rows.sort_values("landmark")[["x_px", "y_px"]].to_numpy(float)
+    length = float(np.linalg.norm(POINTS[7] - POINTS[1]))
+    # the whole foot, toes up: the heel and the hallux where the print has them
+    for k in (0, 7):
+        assert np.linalg.norm(points[k] - POINTS[k]) < 0.03 * length, f"point {k + 1}: {points[k]} vs {POINTS[k]}"

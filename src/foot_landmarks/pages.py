@@ -97,6 +97,16 @@ UPRIGHT_MARGIN = 0.15
 PAIR_AXES_DEG = 45.0
 PAIR_LENGTH_RATIO = 0.8
 PLACED = "placement on the sheet"
+# Two readings of the finder whose widths overlap by this share of the narrower one, across their
+# regions' mean principal axis, and whose heel-toe axes point within READ_TWICE_AXES_DEG of one
+# way, are one foot read twice: a sheet's two feet stand side by side, apart across that axis,
+# while one print read as a forefoot and a heel, or as toes and a sole, lies along it. A reading
+# across a foot (a table edge or a shadow through it) is no second reading of it, and two readings
+# pointing opposite ways are a pair one of which is upside down (_turn_one_of_two). Looked at on
+# clean-room decision pages: side-by-side pairs overlap by at most 0.29 of a width.
+ONE_FOOT_ABREAST = 0.5
+READ_TWICE_AXES_DEG = 30.0
+READ_TWICE = "the page network read one foot as two: the two readings were joined; check the whole foot"
 OPPOSITE_AXES_SETTLED = ("the sheet's two feet were read pointing opposite ways: the one the landmark network "
                          "finds upright only turned round was turned; check both")
 
@@ -351,16 +361,16 @@ def _wider_end_behind(offsets: np.ndarray, axis: np.ndarray, along: np.ndarray) 
     return float(np.ptp(back)) > WIDER_END * float(np.ptp(front))
 
 
-def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ()) -> FoundFoot:
-    """`foot` itself, or where the finder missed its toes (toes_missed), the foot with its region
-    remade from the print's ink (print_beyond_region: the ink bodies the region holds and the toe
-    prints ahead of them, convex hull) and its axis from that print's principal axis (pointing as
-    the finder's did, unless it guessed an end and the print's back end is plainly wider). Its
-    hallux reading, made without toes, is dropped (side confidence 0: both configurations are
-    compared later), and it is marked `mended` (every point is flagged). `gray`: the normalised
-    page. A remade region reaching into one of the page's `others` feet (two prints touching) is
-    not used."""
-    if not foot.region.any() or not toes_missed(foot):
+def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = (), remake: bool = False) -> FoundFoot:
+    """`foot` itself, or where the finder missed its toes (toes_missed) or `remake` says so, the
+    foot with its region remade from the print's ink (print_beyond_region: the ink bodies the
+    region holds and the toe prints ahead of them, convex hull) and its axis from that print's
+    principal axis (pointing as the finder's did, unless it guessed an end and the print's back
+    end is plainly wider). Its hallux reading, made without toes, is dropped (side confidence 0:
+    both configurations are compared later), and it is marked `mended` (every point is flagged).
+    `gray`: the normalised page. A remade region reaching into one of the page's `others` feet
+    (two prints touching) is not used."""
+    if not foot.region.any() or not (remake or toes_missed(foot)):
         return foot
     # read at MEND_LONG_SIDE px at most: an outline needs no finer grid, and it is a fraction of the cost
     cut = loose_cut(gray, foot, LOOSE_MARGIN + TOE_SEARCH, MEND_LONG_SIDE)
@@ -397,6 +407,32 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = ())
         foot, heel=heel_page, toes=toes_page, side_confidence=0.0, region=region, ends_guessed=False, mended=True,
         warnings=[*foot.warnings, warning],
     )
+
+
+def _principal_axis(xy: np.ndarray) -> np.ndarray:
+    """Unit principal axis of a point cloud (either sign)."""
+    _, vectors = np.linalg.eigh(np.cov((xy - xy.mean(axis=0)).T))
+    return vectors[:, -1]
+
+
+def read_twice(a: FoundFoot, b: FoundFoot) -> bool:
+    """Whether two feet the finder read are one foot read twice: abreast across their regions'
+    mean principal axis, pointing one way (ONE_FOOT_ABREAST, READ_TWICE_AXES_DEG)."""
+    pa, pb = a.region_points(), b.region_points()
+    if len(pa) < 3 or len(pb) < 3 or float(a.axis @ b.axis) < np.cos(np.radians(READ_TWICE_AXES_DEG)):
+        return False
+    ua, ub = _principal_axis(pa), _principal_axis(pb)
+    mean_axis = ua + (ub if ua @ ub >= 0 else -ub)
+    across = np.array([-mean_axis[1], mean_axis[0]]) / max(float(np.linalg.norm(mean_axis)), 1e-9)
+    (a0, a1), (b0, b1) = ((float(v.min()), float(v.max())) for v in (pa @ across, pb @ across))
+    narrower = min(a1 - a0, b1 - b0)
+    return narrower > 0 and min(a1, b1) - max(a0, b0) >= ONE_FOOT_ABREAST * narrower
+
+
+def joined_reading(a: FoundFoot, b: FoundFoot) -> FoundFoot:
+    """Two readings of one foot (read_twice, one map grid) as one: their regions joined, pointing
+    the way both point, its side unread; its outline and axis are for mended_foot to remake."""
+    return replace(a, region=a.region | b.region, side_confidence=0.0)
 
 
 def mended_feet(gray: np.ndarray, feet: list[FoundFoot]) -> list[FoundFoot]:
@@ -580,10 +616,15 @@ def crop_feet(
     (placed_configurations) unless their hallux readings make a pair, one of them sure.
     `upright_score` (crops -> a score each, higher where a crop looks more like an upright foot)
     settles which of a sheet's two feet read pointing opposite ways is upside down; without it,
-    both are only flagged."""
+    both are only flagged. Two readings of one foot (read_twice) are joined into one, every point
+    flagged."""
     if not page.feet:
         return [], ["no foot print found on the page"]
     gray = without_lines(page.gray, settings.analysis_long_side, page.feet)
+    twice = len(page.feet) == 2 and read_twice(*page.feet)
+    if twice:  # one reading of both, its outline and axis remade from the ink
+        joined = mended_foot(gray, joined_reading(*page.feet), remake=True)
+        page = replace(page, feet=[replace(joined, warnings=[*joined.warnings, READ_TWICE])])
     page = replace(page, feet=mended_feet(gray, page.feet))
     # Two feet on one sheet stand side by side, toes the same way: axes more than a right angle
     # apart mean that one foot is read upside down, and the page alone does not say which.
@@ -615,8 +656,9 @@ def crop_feet(
         processed.warnings += warnings
         processed.axis_guessed, processed.cut_by_edge = found.ends_guessed, found.cut_by_edge
         processed.outline_mended = found.mended
-        if opposite:
+        if twice or opposite:
             processed.axis_unsure = True
+        if opposite:
             processed.warnings.append(OPPOSITE_AXES_SETTLED if settled else OPPOSITE_AXES)
         label = "" if len(page.feet) == 1 else (mirror_side(config) if view == "below" else config)
         feet.append((label, processed))
