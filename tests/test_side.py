@@ -62,6 +62,7 @@ def test_an_unreadable_side_still_gives_eight_points_and_a_flag(ink_page):
     assert "side uncertain" in warnings and "both configurations" in warnings
     assert table["side_source"].str.contains("both configurations tried").all()
     assert (table["side"] == side).all()  # the configuration whose points agree with a foot: the true one
+    assert table["low_confidence"].all()  # a side chosen between two readings is a guess: every point flagged
 
 
 def test_the_configuration_score_prefers_toes_in_medial_to_lateral_order():

@@ -123,7 +123,7 @@ class SettledFoot(NamedTuple):
     points: np.ndarray  # (8, 2) crop px
     confidence: np.ndarray  # (8,)
     redecoded: np.ndarray  # (8,) bool: toe points decoded jointly (foot_landmarks.toe_order)
-    side_unsure: bool  # side tried both ways, and the toes disagree with the configuration kept
+    side_unsure: bool  # side chosen by comparing both configurations (not by the arch), or the toes disagree with it
 
 
 @dataclass
@@ -222,9 +222,13 @@ class ScanPredictor:
                     processed.side_source = "detected, both configurations tried"
                     processed.warnings.append("side chosen by comparing both configurations: check it")
                 # the configuration kept, one by one, put toes on one toe or out of order
-                unsure = bool(redecoded[chosen].any())
-                if unsure:
+                toes_disagree = bool(redecoded[chosen].any())
+                if toes_disagree:
                     processed.warnings.append("the toes disagree with the configuration chosen: check the whole foot")
+                # a side chosen by comparing the network's two readings is its guess: every point is
+                # flagged for review (on clean-room decision draws 2 of 71 such feet came out
+                # mirrored, 90+ mm off, one of them unflagged); a plain arch is no guess
+                unsure = toes_disagree or i not in by_arch
             settled.append(SettledFoot(label, processed, points[chosen], confidence[chosen], redecoded[chosen], unsure))
         return settled
 
