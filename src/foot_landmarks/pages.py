@@ -44,6 +44,7 @@ from foot_landmarks.foot_finder.decoding import foot_from_points
 from foot_landmarks.foot_finder.pages import finder_gray
 from foot_landmarks.io.datasets import ScanImage
 from foot_landmarks.landmarks import MM_PER_INCH, mirror_side
+from foot_landmarks.models.geometric import _principal_axis_up
 from foot_landmarks.normalisation import is_colour_map, normalise_page
 from foot_landmarks.preprocessing import ProcessedPrint, analysis_copy
 from foot_landmarks.segmentation import PAPER, ink_threshold
@@ -384,8 +385,7 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = (),
     rows, cols = np.nonzero(found)
     xy = np.stack([cols, rows], axis=1).astype(float)
     centre = xy.mean(axis=0)
-    _, vectors = np.linalg.eigh(np.cov((xy - centre).T))
-    axis = vectors[:, -1] * (-1.0 if vectors[1, -1] > 0 else 1.0)  # toes up: y decreasing
+    axis = _principal_axis_up(xy)  # toes up: y decreasing
     along = (xy - centre) @ axis
     warning = "the page network saw no toes: the foot's outline and axis were taken from its ink, check them"
     if foot.ends_guessed and _wider_end_behind(xy - centre, axis, along):
@@ -409,20 +409,14 @@ def mended_foot(gray: np.ndarray, foot: FoundFoot, others: list[FoundFoot] = (),
     )
 
 
-def _principal_axis(xy: np.ndarray) -> np.ndarray:
-    """Unit principal axis of a point cloud (either sign)."""
-    _, vectors = np.linalg.eigh(np.cov((xy - xy.mean(axis=0)).T))
-    return vectors[:, -1]
-
-
 def read_twice(a: FoundFoot, b: FoundFoot) -> bool:
     """Whether two feet the finder read are one foot read twice: abreast across their regions'
     mean principal axis, pointing one way (ONE_FOOT_ABREAST, READ_TWICE_AXES_DEG)."""
     pa, pb = a.region_points(), b.region_points()
     if len(pa) < 3 or len(pb) < 3 or float(a.axis @ b.axis) < np.cos(np.radians(READ_TWICE_AXES_DEG)):
         return False
-    ua, ub = _principal_axis(pa), _principal_axis(pb)
-    mean_axis = ua + (ub if ua @ ub >= 0 else -ub)
+    ua, ub = _principal_axis_up(pa), _principal_axis_up(pb)
+    mean_axis = ua + (ub if ua @ ub >= 0 else -ub)  # a sideways foot's two "up" axes may point apart
     across = np.array([-mean_axis[1], mean_axis[0]]) / max(float(np.linalg.norm(mean_axis)), 1e-9)
     (a0, a1), (b0, b1) = ((float(v.min()), float(v.max())) for v in (pa @ across, pb @ across))
     narrower = min(a1 - a0, b1 - b0)
