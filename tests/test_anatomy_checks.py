@@ -1,7 +1,8 @@
 """The anatomy checks on rendered prints: point 7 left on the midfoot or on a blot beside the
 foot goes to the forefoot's lateral extreme, a point already right is left alone, two toe points
-on one toe and a toe point on no print (a toe that left no ink) are flagged; points 6 and 7
-anywhere on the forefoot go to its extremes."""
+on one toe, a toe point on no print (a toe that left no ink) or on another print (the other
+foot), and a point 7 on a long straight edge are flagged; points 6 and 7 anywhere on the
+forefoot go to its extremes."""
 
 from __future__ import annotations
 
@@ -96,6 +97,50 @@ def test_a_toe_point_in_empty_paper_beside_the_toes_is_flagged():
     assert flags[0].startswith("toe point 1 on no print (4.0% of the foot's length") and not any(flags[1:])
     off[0] = truth[0] - [0.0, 0.005 * length]  # half a per cent: the print's ragged edge, no flag
     _, flags = check_points(crop, off)
+    assert not any(flags)
+
+
+def test_a_toe_point_on_the_other_foot_beside_this_one_is_flagged():
+    """Point 5 taken to the other foot of a pair standing close beside this one (its print
+    mirrored, a little lower) is flagged; the true points beside the same print are not."""
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    drop = int(0.15 * length)
+    other = np.pad(np.fliplr(crop), ((drop, 0), (0, 0)))[: crop.shape[0]]
+    pair = np.concatenate([crop, other], axis=1)
+    rows, cols = np.nonzero(other)
+    near = np.argmin(np.hypot(cols + crop.shape[1] - truth[4, 0], rows - truth[4, 1]))
+    wrong = truth.copy()
+    wrong[4] = [cols[near] + crop.shape[1], rows[near]]  # the other foot's print nearest toe 5
+    assert np.linalg.norm(wrong[4] - truth[4]) > 0.05 * length
+    checked, flags = check_points(pair, wrong)
+    assert flags[4] == "toe point 5 on a print that is neither a toe nor the foot's"
+    assert np.allclose(checked, wrong) and not any(flags[:4]) and not any(flags[5:])
+    _, flags = check_points(pair, truth)
+    assert not any(flags)
+
+
+def _with_straight_lateral_edge(crop: np.ndarray, truth: np.ndarray, run: float) -> np.ndarray:
+    """The print with its lateral forefoot edge made straight along the axis (the image's columns)
+    through point 7, over `run` of the foot's length centred on it: a square-cut forefoot."""
+    length = np.linalg.norm(truth[1] - truth[HEEL - 1])
+    x7, y7 = truth[LATERAL_FOREFOOT - 1]
+    squared = crop.copy()
+    for row in range(int(round(y7 - run / 2 * length)), int(round(y7 + run / 2 * length)) + 1):
+        inked = np.flatnonzero(crop[row])
+        squared[row, inked[0] : int(round(x7)) + 1] = 230
+    return squared
+
+
+def test_point_7_on_a_long_straight_edge_is_flagged():
+    """A lateral edge straight for 12 % of the foot's length (~30 mm): point 7, right or anywhere
+    on that edge, is flagged; at 4 % (~10 mm, a short flat) or on the rendered curve it is not."""
+    crop, truth, _ = _crop_and_truth(7, 0.5)
+    long_edge = _with_straight_lateral_edge(crop, truth, 0.12)
+    checked, flags = check_points(long_edge, truth)
+    assert flags[LATERAL_FOREFOOT - 1].startswith("point 7 on a long, nearly straight edge")
+    assert np.allclose(checked, truth) and not any(flags[k] for k in range(8) if k != LATERAL_FOREFOOT - 1)
+    _, flags = check_points(_with_straight_lateral_edge(crop, truth, 0.04), truth)
     assert not any(flags)
 
 

@@ -1,5 +1,6 @@
 """Ruler bars: found where they are solid and clear of a print, erased over the toe they are
-pressed on, and never taken from a print (foot_landmarks.form_lines, foot_landmarks.pages)."""
+pressed on, and never taken from a print; a print inked as thin threads is not taken for a
+form's lines (foot_landmarks.form_lines, foot_landmarks.pages)."""
 
 from __future__ import annotations
 
@@ -77,3 +78,24 @@ def test_a_page_loses_its_ruler_bars_at_toe_and_heel_but_not_a_band_across_its_p
     assert (out[below_bar] < 100).all(), "the hallux below the bar was erased"
     # without the feet, no bar is looked for (where the prints lie is not known)
     assert (without_lines(page, 400)[195:211, 180:520] < 100).mean() > 0.5
+
+
+def test_a_print_inked_as_threads_keeps_them_and_a_form_line_beside_it_goes():
+    """A mat whose threads printed one way leaves the print as thin parallel lines, each long and
+    straight like a form's rule: inside the foot's region they are its print and stay; a border
+    line beside the foot is still erased. (Clean-room flatbed grid prints read this way where the
+    page's reduced copy drops every other thread; the crop then lost its forefoot.)"""
+    shape = (2400, 1600)
+    page = np.full(shape, PAPER, np.uint8)
+    body = np.zeros(shape, bool)
+    body[draw.ellipse(1300, 800, 840, 300, shape=shape)] = True
+    toes = np.array([[600, 410], [720, 390], [820, 400], [910, 420], [990, 450]], float)
+    for (x, y), r in zip(toes, (56, 40, 36, 32, 28)):
+        body[draw.disk((y + r, x), r, shape=shape)] = True
+    threads = body & (np.indices(shape)[0] % 36 < 6)  # an A4 page at ~200 dpi: 0.75 mm threads 4.5 mm apart
+    page[threads] = INK
+    page[200:2300, 1440:1446] = INK  # the form's border, clear of the foot
+    points = np.vstack([toes, [[500, 1040], [1100, 1120], [800, 2140]]])
+    out = without_lines(page, 400, feet=[foot_from_points(points, "right", 20.0)])
+    assert (out[threads] < 100).mean() > 0.9, "the print's threads were erased as lines"
+    assert (out[200:2300, 1440:1446] < 100).mean() < 0.05, "the border line was left"

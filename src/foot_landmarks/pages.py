@@ -71,6 +71,11 @@ WIDER_END = 1.15  # a print's end this much wider than the other is its forefoot
 OTHER_FOOT_SHARE = 0.1  # of another foot's region: a mended region holding more of it holds two feet
 PRINT_CLOSING = 0.012  # of the foot's length (~3 mm): joins a pale grid's or dots' cells into one body
 TEXTURED_SHARE = 0.5  # of a print's ink thinner than a stroke: its ink is a grid or dots, not solid
+# of a print's core: thin straight lines covering more of it are the print's own threads (a grid
+# mat printing one way, or a grid whose reduced copy dropped every other thread), not a form's
+# lines (on the clean-room decision draws, flatbed 11-16 and forms 11-12, the five prints read as
+# threads hold 4-23 %, no other print over 0.5 %)
+MESH_SHARE = 0.02
 REGION_RIM = 0.02  # of the foot's length: how far a region reaches beyond its print (foot_finder.targets)
 # of the foot's length inside its print's outline (the region less its rim): print, never a ruler bar
 # (a bar pressed on a toe or the heel overlaps the print by a few mm)
@@ -203,26 +208,33 @@ def read_page(
 def without_lines(gray: np.ndarray, analysis_long_side: int = 400, feet: list[FoundFoot] = ()) -> np.ndarray:
     """The page with its long thin straight lines (form borders, rules) and ruler bars painted
     as paper, found on a copy about `analysis_long_side` px big (foot_landmarks.form_lines). Bars
-    are looked for only on a page whose `feet` are known, and never inside their prints."""
+    are looked for only on a page whose `feet` are known, and never inside their prints; where a
+    foot's print is itself made of such lines (a mat's threads, MESH_SHARE), none is taken from
+    its region."""
     small, k = analysis_copy(gray, analysis_long_side)
     ink = page_ink(small)
     lines = line_mask(ink)
     if feet:  # where the prints lie is known: a solid band across one is not taken for a bar
-        lines |= bar_mask(small, ink, clear_of=_print_cores(feet, small.shape, k))
+        regions = _regions_and_cores(feet, small.shape, k)
+        for region, core in regions:
+            if (lines & core).sum() > MESH_SHARE * core.sum():
+                lines &= ~region
+        lines |= bar_mask(small, ink, clear_of=np.any([core for _, core in regions], axis=0))
     return erase_lines(gray, LineAnalysis(small, k, lines)) if lines.any() else gray
 
 
-def _print_cores(feet: list[FoundFoot], shape_hw: tuple[int, int], k: int) -> np.ndarray:
-    """Where the feet's prints lie well inside their regions (PRINT_CORE_DEPTH), on a copy of the
-    page reduced `k` times."""
-    core = np.zeros(shape_hw, bool)
+def _regions_and_cores(feet: list[FoundFoot], shape_hw: tuple[int, int], k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each foot's region and where its print lies well inside it (PRINT_CORE_DEPTH), on a copy of
+    the page reduced `k` times."""
+    masks = []
     for foot in feet:
         depth = (REGION_RIM + PRINT_CORE_DEPTH) * float(np.linalg.norm(foot.toes - foot.heel)) / _grid_cell_px(foot)
         inside = ndi.distance_transform_edt(np.pad(foot.region, 1))[1:-1, 1:-1] > depth
         grid_to_copy = geo.compose(geo.invert(foot.to_map), geo.scale_matrix(1 / k, 1 / k))
-        warped, _ = geo.warp_with_matrix(inside.astype(np.uint8) * 255, grid_to_copy, shape_hw)
-        core |= warped > 127
-    return core
+        region, core = (geo.warp_with_matrix(m.astype(np.uint8) * 255, grid_to_copy, shape_hw)[0] > 127
+                        for m in (foot.region, inside))
+        masks.append((region, core))
+    return masks
 
 
 def detail_page(page: Page, analysis_long_side: int = 400) -> Page:
