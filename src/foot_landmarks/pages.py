@@ -73,8 +73,8 @@ PRINT_CLOSING = 0.012  # of the foot's length (~3 mm): joins a pale grid's or do
 TEXTURED_SHARE = 0.5  # of a print's ink thinner than a stroke: its ink is a grid or dots, not solid
 # of a print's core: thin straight lines covering more of it are the print's own threads (a grid
 # mat printing one way, or a grid whose reduced copy dropped every other thread), not a form's
-# lines (on the clean-room decision draws, flatbed 11-16 and forms 11-12, the five prints read as
-# threads hold 4-23 %, no other print over 0.5 %)
+# lines (on the clean-room flatbed decision draws 11-16 the five grid prints read as threads hold
+# 4-23 %, no print of another ink over 0.5 %; on the real sheets none reaches 2 %)
 MESH_SHARE = 0.02
 REGION_RIM = 0.02  # of the foot's length: how far a region reaches beyond its print (foot_finder.targets)
 # of the foot's length inside its print's outline (the region less its rim): print, never a ruler bar
