@@ -32,7 +32,7 @@ from scipy import ndimage
 from skimage.measure import label
 from skimage.morphology import disk, opening
 
-from foot_landmarks.extremes import flat_run_extreme
+from foot_landmarks.extremes import flat_run, flat_run_extreme
 from foot_landmarks.landmarks import LATERAL_FOREFOOT, MEDIAL_FOREFOOT, TOE_IDS, foot_axes
 from foot_landmarks.models.geometric import _narrowest_midfoot, _toe_components, segment_print
 
@@ -165,15 +165,16 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
     xy, axis, medial, length, narrowest = foot.xy, foot.axis, foot.medial, foot.length, foot.narrowest
     forefoot = xy[foot.in_front]
     along = xy @ axis
+    ball_front = xy[foot.ball & foot.in_front]
     for k, direction, name in ((MEDIAL_FOREFOOT, medial, "medial"), (LATERAL_FOREFOOT, -medial, "lateral")):
         if points[k - 1] @ axis < narrowest - MIDFOOT_TOLERANCE * length:
             points[k - 1] = flat_run_extreme(forefoot, direction)
             flags[k - 1] = f"point {k} lay behind the forefoot (midfoot or heel): moved to the forefoot's {name} extreme"
         elif _on_another_piece(points[k - 1], points[k - 1] @ axis, xy, along, foot.ball, OFF_BALL * length):
-            points[k - 1] = flat_run_extreme(xy[foot.ball & foot.in_front], direction)
+            points[k - 1] = flat_run_extreme(ball_front, direction)
             flags[k - 1] = f"point {k} lay on another print than the foot's: moved to the forefoot's {name} extreme"
-    for k, direction in ((MEDIAL_FOREFOOT, medial), (LATERAL_FOREFOOT, -medial)):
-        run = _flat_run_length(xy[foot.ball & foot.in_front], direction, axis, length)
+        # how far along the axis the edge stays within FLAT_EDGE_DEPTH of its extreme
+        run = float(np.ptp(flat_run(ball_front, direction, FLAT_EDGE_DEPTH * length) @ axis)) if len(ball_front) else 0.0
         if run > FLAT_EDGE_RUN * length:
             flags[k - 1] = flags[k - 1] or (
                 f"point {k} on a long, nearly straight edge ({run / length:.0%} of the foot's length): "
@@ -181,15 +182,6 @@ def _print_checks(crop: np.ndarray, points: np.ndarray, flags: list[str]) -> tup
             )
     flags = _toe_flags(points, xy, foot.pixel_labels, foot.toe_ids, medial, flags, foot.ball)
     return points, flags
-
-
-def _flat_run_length(pixels: np.ndarray, direction: np.ndarray, axis: np.ndarray, length: float) -> float:
-    """How far along `axis` the `pixels` within FLAT_EDGE_DEPTH of `length` of their extreme along
-    `direction` reach."""
-    if not len(pixels):
-        return 0.0
-    depth = pixels @ direction
-    return float(np.ptp(pixels[depth >= depth.max() - FLAT_EDGE_DEPTH * length] @ axis))
 
 
 def _pieces(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray, gap: float) -> np.ndarray:

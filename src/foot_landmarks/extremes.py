@@ -9,6 +9,12 @@ import numpy as np
 FLAT_RUN_TOLERANCE_PX = 0.5
 
 
+def flat_run(xy: np.ndarray, direction: np.ndarray, tolerance: float = FLAT_RUN_TOLERANCE_PX) -> np.ndarray:
+    """The pixels of `xy` (N, 2, non-empty) within `tolerance` of its extreme along `direction`."""
+    along = xy @ (np.asarray(direction, dtype=float) / np.linalg.norm(direction))
+    return xy[along >= along.max() - tolerance]
+
+
 def flat_run_extreme(
     xy: np.ndarray, direction: np.ndarray, tolerance: float = FLAT_RUN_TOLERANCE_PX
 ) -> np.ndarray:
@@ -22,8 +28,7 @@ def flat_run_extreme(
         raise ValueError(f"need a non-empty (N, 2) array of pixel centres, got shape {xy.shape}")
     d = np.asarray(direction, dtype=float)
     d = d / np.linalg.norm(d)
-    along = xy @ d
-    run = xy[along >= along.max() - tolerance]
+    run = flat_run(xy, d, tolerance)
     across = run @ np.array([-d[1], d[0]])
     middle = 0.5 * (across.min() + across.max())
     return run[np.argmin(np.abs(across - middle))]
