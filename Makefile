@@ -67,13 +67,14 @@ table1: data
 
 # Outside measures: the champion on real annotated scans (../shared, when present) and on pages of
 # the clean-room renderer (foot_landmarks.external.cleanroom: never used for training or tuning).
+# A set is drawn again whenever the renderer has changed since it was drawn (its ground truth may have).
 CLEANROOM_PAGES ?= 40
-external: venv
-	@for kind in photo_form flatbed_ink bare_sole; do \
-	  test -f data/01_external/cleanroom_$$kind/via_annotations.csv || \
-	  $(BIN)/python -m foot_landmarks.external.cleanroom --kind $$kind --n $(CLEANROOM_PAGES) --seed 1 \
-	    --out data/01_external/cleanroom_$$kind || exit 1; \
-	done
+CLEANROOM_SETS := $(foreach kind,photo_form flatbed_ink bare_sole,data/01_external/cleanroom_$(kind)/via_annotations.csv)
+data/01_external/cleanroom_%/via_annotations.csv: $(wildcard src/foot_landmarks/external/cleanroom/*.py) | $(STAMP)
+	rm -rf data/01_external/cleanroom_$*
+	$(BIN)/python -m foot_landmarks.external.cleanroom --kind $* --n $(CLEANROOM_PAGES) --seed 1 \
+	  --out data/01_external/cleanroom_$*
+external: $(CLEANROOM_SETS)
 	$(BIN)/kedro run --pipeline external_evaluation
 
 viz: venv

@@ -1,15 +1,19 @@
 """Ruler bars: found where they are solid and clear of a print, erased over the toe they are
 pressed on, and never taken from a print; a print inked as thin threads is not taken for a
-form's lines (foot_landmarks.form_lines, foot_landmarks.pages)."""
+form's lines, nor its rim for a bar (foot_landmarks.form_lines, foot_landmarks.pages)."""
 
 from __future__ import annotations
 
 import numpy as np
 from skimage import draw
 
+from foot_landmarks import geometry as geo
+from foot_landmarks.external.cleanroom import render_page
+from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.foot_finder.decoding import foot_from_points
 from foot_landmarks.form_lines import bar_mask, page_ink
-from foot_landmarks.pages import without_lines
+from foot_landmarks.io.datasets import ScanImage, reduction_for
+from foot_landmarks.pages import read_page, without_lines
 
 PAPER, INK = 240, 20
 
@@ -99,3 +103,24 @@ def test_a_print_inked_as_threads_keeps_them_and_a_form_line_beside_it_goes():
     out = without_lines(page, 400, feet=[foot_from_points(points, "right", 20.0)])
     assert (out[threads] < 100).mean() > 0.9, "the print's threads were erased as lines"
     assert (out[200:2300, 1440:1446] < 100).mean() < 0.05, "the border line was left"
+
+
+def test_the_rim_of_a_print_inked_as_a_grid_is_not_a_ruler_bar(tmp_path):
+    """A mat's grid leaves its last thread along a flat heel with the ends of the crossing threads
+    below it; on the page's reduced copy that reads as a ruler bar beside the print. Where the
+    print is a grid (MESH_SHARE), no bar is taken from its region: before, half of the heel's ink
+    near the heel point was painted out, and the heel point went to the thread above (8.5 mm).
+    The page is a clean-room flatbed grid print (seed 15, page 37); its truth says where the ink is."""
+    page = render_page("flatbed_ink", 15, 37)
+    path = tmp_path / page.name
+    path.write_bytes(page.data)
+    scan = ScanImage(str(path))
+    found = read_page(scan, reduction_for(max(scan.size()), 2 * 666), FootFinder.bundled())
+    assert len(found.feet) == 1
+    full = read_page(scan, 1, print_is_bright=found.kind == "bright on dark")
+    feet = [f.moved(geo.compose(geo.invert(found.to_work), full.to_work)) for f in found.feet]
+    erased = np.abs(without_lines(full.gray, 400, feet).astype(int) - full.gray.astype(int)) > 30
+    rows, cols = np.nonzero(page.ink > 0)
+    heel = page.feet[0].truth.points[7]
+    near_heel = np.hypot(cols - heel[0], rows - heel[1]) < 60  # 5 mm at 300 dpi
+    assert erased[rows[near_heel], cols[near_heel]].mean() < 0.01

@@ -74,7 +74,9 @@ TEXTURED_SHARE = 0.5  # of a print's ink thinner than a stroke: its ink is a gri
 # of a print's core: thin straight lines covering more of it are the print's own threads (a grid
 # mat printing one way, or a grid whose reduced copy dropped every other thread), not a form's
 # lines (on the clean-room flatbed decision draws 11-16 the five grid prints read as threads hold
-# 4-23 %, no print of another ink over 0.5 %; on the real sheets none reaches 2 %)
+# 4-23 %, no print of another ink over 0.5 %; on the real sheets none reaches 2 %). 1 % was tried
+# (a sixth grid print at 1.3 % got its heel back) and lost a never-seen grid foot at 1.3 % (its
+# toes 15-30 mm off): benchmarks/RESULTS.md.
 MESH_SHARE = 0.02
 REGION_RIM = 0.02  # of the foot's length: how far a region reaches beyond its print (foot_finder.targets)
 # of the foot's length inside its print's outline (the region less its rim): print, never a ruler bar
@@ -209,17 +211,18 @@ def without_lines(gray: np.ndarray, analysis_long_side: int = 400, feet: list[Fo
     """The page with its long thin straight lines (form borders, rules) and ruler bars painted
     as paper, found on a copy about `analysis_long_side` px big (foot_landmarks.form_lines). Bars
     are looked for only on a page whose `feet` are known, and never inside their prints; where a
-    foot's print is itself made of such lines (a mat's threads, MESH_SHARE), none is taken from
-    its region."""
+    foot's print is itself made of such lines (a mat's threads, MESH_SHARE), neither lines nor
+    bars are taken from its region."""
     small, k = analysis_copy(gray, analysis_long_side)
     ink = page_ink(small)
     lines = line_mask(ink)
     if feet:  # where the prints lie is known: a solid band across one is not taken for a bar
         regions = _regions_and_cores(feet, small.shape, k)
-        for region, core in regions:
-            if (lines & core).sum() > MESH_SHARE * core.sum():
-                lines &= ~region
-        lines |= bar_mask(small, ink, clear_of=np.any([core for _, core in regions], axis=0))
+        meshes = [region for region, core in regions if (lines & core).sum() > MESH_SHARE * core.sum()]
+        for region in meshes:
+            lines &= ~region
+        # nor a mesh print's rim: its last threads, with their ends, read as a bar on the copy
+        lines |= bar_mask(small, ink, clear_of=np.any([core for _, core in regions] + meshes, axis=0))
     return erase_lines(gray, LineAnalysis(small, k, lines)) if lines.any() else gray
 
 

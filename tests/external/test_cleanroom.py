@@ -154,6 +154,31 @@ def test_exif_pages_store_transposed_pixels_and_points_in_the_displayed_frame(ki
                 assert patch.min() < np.percentile(around, 95) - 10, f"point ({x:.0f}, {y:.0f}) not on the ink"
 
 
+# Flatbed pages of seed 0 whose toes include faint ink: a pale rim (9, 13, 17) or grid threads (16).
+FAINT_TOE_PAGES = [9, 13, 16, 17]
+SHOWS_PX = 1.5  # the picture's ink may reach a pixel past the mask's edge (anti-aliasing)
+
+
+@pytest.mark.parametrize("index", FAINT_TOE_PAGES)
+def test_a_toe_tip_is_the_end_of_the_ink_that_shows(index):
+    """LANDMARKS.md: the print is the ink region. Read from the picture, not from the renderer's
+    own mask: no pixel of a printed toe's pad that is visibly darker than the paper (6 grey levels,
+    five times the paper's grain) lies beyond the toe's point along the foot's axis."""
+    page = render_page("flatbed_ink", SEED, index)
+    grey = np.asarray(page.image.convert("L"), dtype=float)
+    paper = np.percentile(grey[page.ink == 0], 75)
+    for foot in page.feet:
+        points, visible = foot.truth.points, foot.truth.visible
+        axis = (points[1] - points[7]) / np.linalg.norm(points[1] - points[7])
+        for k in range(1, 6):
+            if not visible[k - 1]:
+                continue
+            ys, xs = np.nonzero(page.outline == foot.base + k)
+            shows = grey[ys, xs] < paper - 6
+            beyond = (np.column_stack([xs[shows], ys[shows]]) @ axis).max() - points[k - 1] @ axis
+            assert beyond <= SHOWS_PX, f"page {index} toe {k}: ink shows {beyond:.1f} px beyond its point"
+
+
 def test_truth_rules_on_a_hand_made_mask():
     """Flat runs, a toe with no ink, and a high arch with no midfoot contact, with known answers."""
     ink = np.zeros((120, 80), dtype=np.uint8)
