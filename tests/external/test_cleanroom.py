@@ -175,6 +175,8 @@ def test_a_toe_tip_is_the_end_of_the_ink_that_shows(index):
                 continue
             ys, xs = np.nonzero(page.outline == foot.base + k)
             shows = grey[ys, xs] < paper - 6
+            if not shows.any():  # ink too faint to tell from the paper's grain here
+                continue
             beyond = (np.column_stack([xs[shows], ys[shows]]) @ axis).max() - points[k - 1] @ axis
             assert beyond <= SHOWS_PX, f"page {index} toe {k}: ink shows {beyond:.1f} px beyond its point"
 
