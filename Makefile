@@ -74,7 +74,7 @@ data/01_external/cleanroom_%/via_annotations.csv: $(wildcard src/foot_landmarks/
 	rm -rf data/01_external/cleanroom_$*
 	$(BIN)/python -m foot_landmarks.external.cleanroom --kind $* --n $(CLEANROOM_PAGES) --seed 1 \
 	  --out data/01_external/cleanroom_$*
-external: $(CLEANROOM_SETS)
+external: $(CLEANROOM_SETS) | $(STAMP)
 	$(BIN)/kedro run --pipeline external_evaluation
 
 viz: venv
