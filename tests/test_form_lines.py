@@ -7,13 +7,12 @@ from __future__ import annotations
 import numpy as np
 from skimage import draw
 
-from foot_landmarks import geometry as geo
 from foot_landmarks.external.cleanroom import render_page
 from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.foot_finder.decoding import foot_from_points
 from foot_landmarks.form_lines import bar_mask, page_ink
 from foot_landmarks.io.datasets import ScanImage, reduction_for
-from foot_landmarks.pages import read_page, without_lines
+from foot_landmarks.pages import at_scan_resolution, read_page, without_lines
 
 PAPER, INK = 240, 20
 
@@ -115,11 +114,11 @@ def test_the_rim_of_a_print_inked_as_a_grid_is_not_a_ruler_bar(tmp_path):
     path = tmp_path / page.name
     path.write_bytes(page.data)
     scan = ScanImage(str(path))
-    found = read_page(scan, reduction_for(max(scan.size()), 2 * 666), FootFinder.bundled())
-    assert len(found.feet) == 1
-    full = read_page(scan, 1, print_is_bright=found.kind == "bright on dark")
-    feet = [f.moved(geo.compose(geo.invert(found.to_work), full.to_work)) for f in found.feet]
-    erased = np.abs(without_lines(full.gray, 400, feet).astype(int) - full.gray.astype(int)) > 30
+    reduce = reduction_for(max(scan.size()), 2 * 666)
+    found = read_page(scan, reduce, FootFinder.bundled())
+    assert len(found.feet) == 1 and reduce > 1
+    full = at_scan_resolution(scan, found, reduce)  # as the refinement's second stage reads it
+    erased = np.abs(without_lines(full.gray, 400, full.feet).astype(int) - full.gray.astype(int)) > 30
     rows, cols = np.nonzero(page.ink > 0)
     heel = page.feet[0].truth.points[7]
     near_heel = np.hypot(cols - heel[0], rows - heel[1]) < 60  # 5 mm at 300 dpi

@@ -41,7 +41,16 @@ from foot_landmarks.detector import DecodedPoints, LandmarkDetector
 from foot_landmarks.io.datasets import ScanImage, reduction_for
 from foot_landmarks.foot_finder import FootFinder
 from foot_landmarks.landmarks import LANDMARK_IDS, LANDMARK_NAMES, mirror_side
-from foot_landmarks.pages import SIDE_TRUSTED, VIEWS, CropSettings, crop_feet, detail_page, page_scale, read_page
+from foot_landmarks.pages import (
+    SIDE_TRUSTED,
+    VIEWS,
+    CropSettings,
+    at_scan_resolution,
+    crop_feet,
+    detail_page,
+    page_scale,
+    read_page,
+)
 from foot_landmarks.preprocessing import ProcessedPrint
 from foot_landmarks.refinement import PageDetail, refine_to_print, refines
 
@@ -278,10 +287,7 @@ class ScanPredictor:
         # unless the page already was)
         detail = None
         if refine:
-            full = page if reduce == 1 else read_page(scan, 1, print_is_bright=page.kind == "bright on dark")
-            if full is not page:  # the feet found on the reduced page: where its ruler bars may be
-                full = replace(full, feet=[f.moved(geo.compose(geo.invert(page.to_work), full.to_work)) for f in page.feet])
-            detail = detail_page(full, self.analysis_long_side)
+            detail = detail_page(at_scan_resolution(scan, page, reduce), self.analysis_long_side)
         tables = []
         for foot, processed, on_crop, confidence, redecoded, side_unsure in settled:
             if refine:

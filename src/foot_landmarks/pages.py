@@ -249,6 +249,16 @@ def detail_page(page: Page, analysis_long_side: int = 400) -> Page:
                 page.page_corners, page.feet)
 
 
+def at_scan_resolution(scan: ScanImage, page: Page, reduce: int) -> Page:
+    """`page` (`scan` read shrunk by `reduce`) read again at the scan's full resolution, with the
+    feet found on it carried over (where its ruler bars and mesh prints lie, for detail_page);
+    `page` itself where it already is."""
+    if reduce == 1:
+        return page
+    full = read_page(scan, 1, print_is_bright=page.kind == "bright on dark")
+    return replace(full, feet=[f.moved(geo.compose(geo.invert(page.to_work), full.to_work)) for f in page.feet])
+
+
 def read_detail_page(scan: ScanImage, print_is_bright: bool | None, analysis_long_side: int = 400) -> Page:
     """`scan` read and normalised at scan resolution (with the polarity its first read decided),
     then detail_page (no feet are looked for)."""
